@@ -1,0 +1,1 @@
+//! Checkpoints: a network with its training history saved as a Python-readable pickle.

@@ -1,0 +1,1 @@
+//! MNIST data: IDX parsing, checksum verification and EIANN's train/validation/test splits.

@@ -1,0 +1,1 @@
+//! Figure 3 panels drawn with plotters, shared by the notebooks and the tests.

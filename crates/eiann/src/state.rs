@@ -1,0 +1,74 @@
+//! `StateDict`: a network's parameters by EIANN state_dict name, in EIANN's order
+//! (`module_dict.<Post>_<Pre>.weight` for every projection, then `parameter_dict.<Pop>_bias`).
+
+use ndarray::ArrayD;
+
+use crate::error::{Error, Result};
+
+/// Ordered name → float32 tensor map, mirroring PyTorch's `network.state_dict()` for an EIANN network.
+/// Weight tensors have shape `(post, pre)` (PyTorch `nn.Linear` layout); biases `(size,)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateDict {
+    entries: Vec<(String, ArrayD<f32>)>,
+}
+
+impl StateDict {
+    /// An empty state dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append (or replace in place, keeping the order) the tensor stored under `key`.
+    pub fn insert(&mut self, key: impl Into<String>, value: ArrayD<f32>) {
+        let key = key.into();
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+        } else {
+            self.entries.push((key, value));
+        }
+    }
+
+    /// The tensor stored under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&ArrayD<f32>> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The tensor stored under `key`, or an error naming the missing key.
+    pub fn require(&self, key: &str) -> Result<&ArrayD<f32>> {
+        self.get(key).ok_or_else(|| Error::UnknownName {
+            kind: "state_dict key",
+            name: key.to_string(),
+            hint: String::new(),
+        })
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// `(key, tensor)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ArrayD<f32>)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of tensors.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the dict holds no tensor.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// State-dict key of a projection's weight, e.g. `module_dict.H2E_H1E.weight`.
+    pub fn weight_key(projection: &str) -> String {
+        format!("module_dict.{projection}.weight")
+    }
+
+    /// State-dict key of a population's bias, e.g. `parameter_dict.H1E_bias`.
+    pub fn bias_key(population: &str) -> String {
+        format!("parameter_dict.{population}_bias")
+    }
+}
