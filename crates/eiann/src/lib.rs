@@ -6,12 +6,24 @@
 //! (Crate overview is completed as the modules land.)
 
 pub mod checkpoint;
+pub mod config;
+pub mod constraints;
 pub mod data;
+pub mod dynamics;
 pub mod error;
 pub mod figures;
+pub mod network;
 pub mod npz;
+pub mod record;
+pub mod rng;
+pub mod rules;
+pub mod series;
 pub mod spiking;
 pub mod state;
+pub mod train;
 
+pub use config::NetworkSpec;
 pub use error::{Error, Result};
+pub use network::Network;
+pub use record::Recording;
 pub use state::StateDict;

@@ -245,9 +245,11 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
     let descr = header_field(header, "descr").ok_or("header lacks 'descr'")?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
     let fortran = header_field(header, "fortran_order").ok_or("header lacks 'fortran_order'")?;
-    if fortran.trim() != "False" {
-        return Err("Fortran-order arrays are not supported".into());
-    }
+    let fortran = match fortran.trim() {
+        "False" => false,
+        "True" => true,
+        other => return Err(format!("bad fortran_order {other}")),
+    };
     let shape = parse_shape(header)?;
     let n: usize = shape.iter().product();
     let data = &buf[start + hlen..];
@@ -260,9 +262,14 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
             )
         })
     };
-    let shp = IxDyn(&shape);
+    // Fortran-order data is read with reversed axes, then transposed back into C order.
+    let shp = if fortran {
+        IxDyn(&shape.iter().rev().copied().collect::<Vec<_>>())
+    } else {
+        IxDyn(&shape)
+    };
     let mk = |e: ndarray::ShapeError| e.to_string();
-    Ok(match descr {
+    let arr = match descr {
         "<f4" => {
             let d = need(4)?;
             let v = d
@@ -315,6 +322,21 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
             NpyArray::Str(out, shape)
         }
         d => return Err(format!("unsupported dtype {d}")),
+    };
+    if !fortran {
+        return Ok(arr);
+    }
+    fn c_order<T: Clone>(a: ArrayD<T>) -> ArrayD<T> {
+        a.reversed_axes().as_standard_layout().into_owned()
+    }
+    Ok(match arr {
+        NpyArray::F32(a) => NpyArray::F32(c_order(a)),
+        NpyArray::F64(a) => NpyArray::F64(c_order(a)),
+        NpyArray::I64(a) => NpyArray::I64(c_order(a)),
+        NpyArray::I32(a) => NpyArray::I32(c_order(a)),
+        NpyArray::U8(a) => NpyArray::U8(c_order(a)),
+        NpyArray::Bool(a) => NpyArray::Bool(c_order(a)),
+        NpyArray::Str(..) => return Err("Fortran-order string arrays are not supported".into()),
     })
 }
 

@@ -1,0 +1,168 @@
+//! Weight constraints applied after initialisation and after every update
+//! (EIANN `Network.constrain_weights_and_biases` and `rules/weight_functions.py`).
+
+use crate::config::Constraint;
+use crate::network::{Network, Projection};
+
+/// Clamp every weight into `(lo, hi)` (open where `None`), like `torch.clamp`.
+pub fn clamp_weights(p: &mut Projection, bounds: (Option<f64>, Option<f64>)) {
+    match bounds {
+        (None, None) => {}
+        (lo, hi) => {
+            let lo = lo.map_or(f32::NEG_INFINITY, |v| v as f32);
+            let hi = hi.map_or(f32::INFINITY, |v| v as f32);
+            for w in &mut p.wt {
+                *w = w.max(lo).min(hi);
+            }
+        }
+    }
+}
+
+/// `no_autapses`: zero the diagonal of a square self-projection.
+pub fn no_autapses(p: &mut Projection) {
+    let n = p.post_size.min(p.pre_size);
+    for i in 0..n {
+        p.wt[i * p.post_size + i] = 0.0;
+    }
+}
+
+/// `normalize_weight(scale, axis=1)`: each postsynaptic unit's row `W[i, :]` is divided by its L1 norm
+/// (rows with norm 0 are left alone), then every weight is multiplied by `fl(scale)`.
+///
+/// Summation order: PyTorch sums each row with a vectorised cascade reduction (close to the correctly
+/// rounded sum); we accumulate in float64 and round once, so the normalised weights can differ by an ulp.
+pub fn normalize_weight(p: &mut Projection, scale: f64, zero_diagonal: bool, rowsum: &mut [f64]) {
+    if zero_diagonal {
+        no_autapses(p);
+    }
+    let post = p.post_size;
+    let rowsum = &mut rowsum[..post];
+    rowsum.fill(0.0);
+    for col in p.wt.chunks_exact(post) {
+        for (s, w) in rowsum.iter_mut().zip(col) {
+            *s += w.abs() as f64;
+        }
+    }
+    let scale = scale as f32;
+    for col in p.wt.chunks_exact_mut(post) {
+        for (w, &s) in col.iter_mut().zip(rowsum.iter()) {
+            let s = s as f32;
+            if s != 0.0 {
+                *w /= s;
+            }
+            *w *= scale;
+        }
+    }
+}
+
+/// `clone_weight(source, scale, sign, transpose)`: `W = fl(fl(W_src · fl(scale)) · fl(sign))`, transposed
+/// when asked. `target` and `source` are distinct projections.
+pub fn clone_weight(
+    target: &mut Projection,
+    source: &Projection,
+    scale: f64,
+    sign: f64,
+    transpose: bool,
+) {
+    let (scale, sign) = (scale as f32, sign as f32);
+    let f = |w: f32| (w * scale) * sign;
+    if transpose {
+        // target (a × b) = sourceᵀ with source (b × a); in pre-major storage target.wt = transpose(source.wt).
+        let (a, b) = (target.post_size, target.pre_size);
+        for i in 0..a {
+            for j in 0..b {
+                target.wt[j * a + i] = f(source.wt[i * b + j]);
+            }
+        }
+    } else {
+        for (t, &s) in target.wt.iter_mut().zip(&source.wt) {
+            *t = f(s);
+        }
+    }
+}
+
+impl Network {
+    /// `constrain_weights_and_biases()`: pass 1 clamps every projection to its bounds and applies its
+    /// non-clone constraint (construction order); pass 2 re-derives every clone from its (already updated
+    /// and clamped) source.
+    pub fn constrain_weights(&mut self) {
+        self.input_drive_valid = false;
+        let Network {
+            spec,
+            projections,
+            scratch_rowsum,
+            ..
+        } = self;
+        for (k, ps) in spec.projections.iter().enumerate() {
+            let p = &mut projections[k];
+            clamp_weights(p, ps.weight_bounds);
+            match &ps.constraint {
+                Some(Constraint::NoAutapses) if ps.pre == ps.post => no_autapses(p),
+                Some(Constraint::NormalizeWeight { scale, autapses }) => {
+                    normalize_weight(p, *scale, !autapses && ps.pre == ps.post, scratch_rowsum)
+                }
+                _ => {}
+            }
+        }
+        for (k, ps) in spec.projections.iter().enumerate() {
+            if let Some(Constraint::CloneWeight {
+                source,
+                scale,
+                sign,
+                transpose,
+            }) = ps.constraint
+            {
+                let (target, src) = if k < source {
+                    let (a, b) = projections.split_at_mut(source);
+                    (&mut a[k], &b[0])
+                } else {
+                    let (a, b) = projections.split_at_mut(k);
+                    (&mut b[0], &a[source])
+                };
+                clone_weight(target, src, scale, sign, transpose);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proj(post: usize, pre: usize, post_pre: &[f32]) -> Projection {
+        let mut p = Projection {
+            post_size: post,
+            pre_size: pre,
+            wt: vec![0.0; post * pre],
+        };
+        p.set_from_post_pre(post_pre);
+        p
+    }
+
+    #[test]
+    fn normalize_rows_to_scale() {
+        let mut p = proj(2, 2, &[1.0, -3.0, 0.0, 0.0]);
+        let mut buf = vec![0.0f64; 2];
+        normalize_weight(&mut p, 2.0, false, &mut buf);
+        assert_eq!(p.to_post_pre().as_slice().unwrap(), &[0.5, -1.5, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn clone_transposes_and_scales() {
+        let src = proj(2, 3, &[1., 2., 3., 4., 5., 6.]);
+        let mut t = proj(3, 2, &[0.0; 6]);
+        clone_weight(&mut t, &src, 0.5, 1.0, true);
+        assert_eq!(
+            t.to_post_pre().as_slice().unwrap(),
+            &[0.5, 2.0, 1.0, 2.5, 1.5, 3.0]
+        );
+    }
+
+    #[test]
+    fn clamp_and_no_autapses() {
+        let mut p = proj(2, 2, &[-1.0, 2.0, 3.0, -4.0]);
+        clamp_weights(&mut p, (Some(0.0), None));
+        no_autapses(&mut p);
+        assert_eq!(p.to_post_pre().as_slice().unwrap(), &[0.0, 2.0, 3.0, 0.0]);
+    }
+}

@@ -1,0 +1,425 @@
+//! Rate dynamics: the forward (sensory) phase, `update_forward_state`, and the backward (supervised,
+//! nudge) phase of `BP_like_2L` — one implementation used by training, the figure series and the tests.
+//!
+//! Mirrors EIANN `Network.forward`, `Population.forward`, `Network.update_forward_state` and
+//! `BP_like_2L.backward` (spec §4, §4.1, §5). Every sum of projection inputs is formed as in PyTorch:
+//! `delta = fl(-state + bias)`, then `delta = fl(delta + W·x)` per projection in iteration order,
+//! `state = fl(state + fl(delta / tau))`. Each product `W·x` sums over presynaptic units in increasing order
+//! (PyTorch's BLAS uses a blocked order, so single products may differ by ~1e-7 relative).
+
+use crate::config::{Compartment, Direction, Rule};
+use crate::error::{Error, Result};
+use crate::network::{Network, PopulationState, Projection};
+use crate::record::Recording;
+
+/// `y = W·x` for a pre-major weight matrix, skipping presynaptic units with `x_j == 0` (their terms are
+/// ±0 and cannot change the sum). Each `y_i` is summed over `j` in increasing order.
+#[inline]
+pub(crate) fn matvec(p: &Projection, x: &[f32], y: &mut [f32]) {
+    let post = p.post_size;
+    let y = &mut y[..post];
+    y.fill(0.0);
+    for (col, &xj) in p.wt.chunks_exact(post).zip(x) {
+        if xj != 0.0 {
+            for (yi, &w) in y.iter_mut().zip(col) {
+                *yi += w * xj;
+            }
+        }
+    }
+}
+
+/// Which phase an integration step belongs to (selects the projections used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Somatic projections with update phase F or A.
+    Forward,
+    /// All somatic projections (EIANN's backward activity update does not filter by phase).
+    Backward,
+}
+
+impl Network {
+    /// Recompute the cached input drive `W·x` of every projection from the clamped input population.
+    fn refresh_input_drive(&mut self) {
+        let Network {
+            spec,
+            projections,
+            pops,
+            input_drive,
+            ..
+        } = self;
+        for (k, ps) in spec.projections.iter().enumerate() {
+            if spec.populations[ps.pre].is_input {
+                matvec(&projections[k], &pops[ps.pre].activity, &mut input_drive[k]);
+            }
+        }
+        self.input_drive_valid = true;
+    }
+
+    /// Integrate population `pi` by one step (EIANN `Population.forward` and the body of
+    /// `BP_like_2L.backward_update_layer_activity`).
+    fn integrate(&mut self, pi: usize, phase: Phase) {
+        let Network {
+            spec,
+            projections,
+            pops,
+            wiring,
+            input_drive,
+            scratch_delta,
+            scratch_y,
+            ..
+        } = self;
+        let pop = &spec.populations[pi];
+        let n = pop.size;
+        let delta = &mut scratch_delta[..n];
+        {
+            let me = &pops[pi];
+            for ((d, &s), &b) in delta.iter_mut().zip(&me.state).zip(&me.bias) {
+                *d = -s + b;
+            }
+        }
+        for &k in &wiring[pi].incoming {
+            let ps = &spec.projections[k];
+            if ps.compartment != Compartment::Soma {
+                continue;
+            }
+            if phase == Phase::Forward && !ps.update_phase.in_forward() {
+                continue;
+            }
+            let y: &[f32] = if spec.populations[ps.pre].is_input {
+                &input_drive[k]
+            } else {
+                let pre = &pops[ps.pre];
+                let x = match ps.direction {
+                    Direction::Forward => &pre.activity,
+                    Direction::Recurrent => &pre.prev_activity,
+                };
+                matvec(&projections[k], x, scratch_y);
+                &scratch_y[..n]
+            };
+            for (d, &v) in delta.iter_mut().zip(y) {
+                *d += v;
+            }
+        }
+        let tau = pop.tau;
+        let act = pop.activation;
+        let me: &mut PopulationState = &mut pops[pi];
+        for (s, &d) in me.state.iter_mut().zip(delta.iter()) {
+            *s += d / tau;
+        }
+        if phase == Phase::Backward && wiring[pi].bp_rule.is_some() {
+            for ((a, &s), &e) in me.activity.iter_mut().zip(&me.state).zip(&me.dend_to_soma) {
+                *a = act.apply(s + e);
+            }
+        } else {
+            for (a, &s) in me.activity.iter_mut().zip(&me.state) {
+                *a = act.apply(s);
+            }
+        }
+    }
+
+    /// EIANN `Network.forward(x)`: reset every population, clamp the input and integrate
+    /// `forward_steps` steps. Returns the output population's activity.
+    /// With `record`, every population's activity after each step is appended to
+    /// `record.forward_activity` (EIANN `store_dynamics=True`).
+    pub fn forward(&mut self, x: &[f32], mut record: Option<&mut Recording>) -> Result<&[f32]> {
+        let input = self
+            .spec
+            .populations
+            .iter()
+            .position(|p| p.is_input)
+            .ok_or_else(|| Error::invalid("network", "no input population"))?;
+        let n_in = self.spec.populations[input].size;
+        if x.len() != n_in {
+            return Err(Error::shape("forward input", n_in, x.len()));
+        }
+        if let Some(r) = record.as_deref_mut() {
+            r.clear();
+        }
+        for (pi, p) in self.pops.iter_mut().enumerate() {
+            if pi == input {
+                continue;
+            }
+            let act = self.spec.populations[pi].activation;
+            // EIANN adds the bias parameter whether or not `include_bias` is set (it is 0 unless loaded).
+            for (s, &b) in p.state.iter_mut().zip(&p.bias) {
+                *s = 0.0 + b;
+            }
+            for (a, &s) in p.activity.iter_mut().zip(&p.state) {
+                *a = act.apply(s);
+            }
+        }
+        self.pops[input].activity.copy_from_slice(x);
+        self.refresh_input_drive();
+        for _t in 0..self.spec.forward_steps {
+            for p in self.pops.iter_mut() {
+                p.prev_activity.copy_from_slice(&p.activity);
+            }
+            for li in 0..self.spec.layers.len() {
+                for j in 0..self.spec.layers[li].populations.len() {
+                    let pi = self.spec.layers[li].populations[j];
+                    if li != 0 {
+                        self.integrate(pi, Phase::Forward);
+                    }
+                    if let Some(r) = record.as_deref_mut() {
+                        r.forward_activity[pi].extend_from_slice(&self.pops[pi].activity);
+                    }
+                }
+            }
+        }
+        Ok(&self.pops[self.spec.output].activity)
+    }
+
+    /// EIANN `Network.update_forward_state()`: snapshot `forward_activity` / `forward_prev_activity` of every
+    /// population and compute the (unclamped) `forward_dendritic_state` of populations with dendritic
+    /// projections. With `record` holding this sample's forward activities, also the per-step forward
+    /// dendritic state (`forward_dendritic_state_steps`).
+    pub fn update_forward_state(&mut self, mut record: Option<&mut Recording>) {
+        for p in self.pops.iter_mut() {
+            p.forward_activity.copy_from_slice(&p.activity);
+            p.forward_prev_activity.copy_from_slice(&p.prev_activity);
+        }
+        let steps = self.spec.forward_steps;
+        for pi in 0..self.pops.len() {
+            if !self.wiring[pi].has_dendrite {
+                continue;
+            }
+            let n = self.spec.populations[pi].size;
+            let mut fds = std::mem::take(&mut self.pops[pi].forward_dendritic_state);
+            fds.fill(0.0);
+            let mut per_step = record.as_ref().map(|_| vec![0f32; steps * n]);
+            for ki in 0..self.wiring[pi].incoming.len() {
+                let k = self.wiring[pi].incoming[ki];
+                let ps = &self.spec.projections[k];
+                if ps.compartment != Compartment::Dendrite {
+                    continue;
+                }
+                let pre = &self.pops[ps.pre];
+                let x = match ps.direction {
+                    Direction::Forward => &pre.activity,
+                    Direction::Recurrent => &pre.prev_activity,
+                };
+                matvec(&self.projections[k], x, &mut self.scratch_y);
+                for (f, &v) in fds.iter_mut().zip(&self.scratch_y[..n]) {
+                    *f += v;
+                }
+                if let (Some(steps_buf), Some(r)) = (per_step.as_mut(), record.as_deref()) {
+                    let pre_size = self.spec.populations[ps.pre].size;
+                    let a_pre = &r.forward_activity[ps.pre];
+                    for t in 0..steps {
+                        let src = match ps.direction {
+                            Direction::Forward => Some(t),
+                            Direction::Recurrent => t.checked_sub(1),
+                        };
+                        let Some(src) = src else { continue };
+                        let Some(row) = a_pre.get(src * pre_size..(src + 1) * pre_size) else {
+                            continue;
+                        };
+                        matvec(&self.projections[k], row, &mut self.scratch_y);
+                        for (f, &v) in steps_buf[t * n..(t + 1) * n]
+                            .iter_mut()
+                            .zip(&self.scratch_y[..n])
+                        {
+                            *f += v;
+                        }
+                    }
+                }
+            }
+            self.pops[pi].forward_dendritic_state = fds;
+            if let (Some(buf), Some(r)) = (per_step, record.as_deref_mut()) {
+                r.forward_dendritic_state[pi] = buf;
+            }
+        }
+    }
+
+    /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
+    fn update_dendritic_state(&mut self, pi: usize) {
+        let n = self.spec.populations[pi].size;
+        let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
+        d.fill(0.0);
+        for ki in 0..self.wiring[pi].incoming.len() {
+            let k = self.wiring[pi].incoming[ki];
+            let ps = &self.spec.projections[k];
+            if ps.compartment != Compartment::Dendrite {
+                continue;
+            }
+            let pre = &self.pops[ps.pre];
+            let x = match ps.direction {
+                Direction::Forward => &pre.activity,
+                Direction::Recurrent => &pre.prev_activity,
+            };
+            matvec(&self.projections[k], x, &mut self.scratch_y);
+            for (v, &y) in d.iter_mut().zip(&self.scratch_y[..n]) {
+                *v += y;
+            }
+        }
+        for v in d.iter_mut() {
+            *v = v.clamp(-1.0, 1.0);
+        }
+        self.pops[pi].dendritic_state = d;
+    }
+
+    /// `BP_like_2L.backward_update_layer_plateaus` at backward step 0 for population `pi`.
+    fn compute_plateau(&mut self, pi: usize, target: &[f32]) {
+        let Some(k) = self.wiring[pi].bp_rule else {
+            return;
+        };
+        let Rule::BpLike2L {
+            max_pop_fraction,
+            relu_gate,
+            ..
+        } = self.spec.projections[k].rule
+        else {
+            return;
+        };
+        let is_output = pi == self.spec.output;
+        let p = &mut self.pops[pi];
+        if is_output {
+            for (i, e) in p.plateau.iter_mut().enumerate() {
+                let err = (target[i] - p.activity[i]).clamp(-1.0, 1.0);
+                p.dendritic_state[i] = err;
+                *e = if relu_gate && p.forward_activity[i] == 0.0 {
+                    0.0
+                } else {
+                    err
+                };
+            }
+            p.dend_to_soma.copy_from_slice(&p.plateau);
+            return;
+        }
+        let n = p.plateau.len();
+        let gated = |i: usize| {
+            if relu_gate && p.forward_activity[i] == 0.0 {
+                0.0
+            } else {
+                p.dendritic_state[i]
+            }
+        };
+        let max_units = (max_pop_fraction * n as f64).ceil() as usize;
+        let mut plateau = std::mem::take(&mut p.plateau);
+        plateau.fill(0.0);
+        if max_units >= n {
+            for (i, v) in plateau.iter_mut().enumerate() {
+                *v = gated(i);
+            }
+        } else {
+            // Positive candidates sorted by L descending (stable), first max_units kept; negative
+            // candidates sorted by L descending, last max_units kept.
+            let mut pos: Vec<usize> = (0..n).filter(|&i| gated(i) > 0.0).collect();
+            pos.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
+            let mut neg: Vec<usize> = (0..n).filter(|&i| gated(i) < 0.0).collect();
+            neg.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
+            let neg_keep = neg.len().saturating_sub(max_units);
+            for &i in pos.iter().take(max_units).chain(&neg[neg_keep..]) {
+                plateau[i] = gated(i);
+            }
+        }
+        p.dend_to_soma.copy_from_slice(&plateau);
+        p.plateau = plateau;
+    }
+
+    /// `BP_like_2L.backward(network, output, target)`: the supervised phase. `forward_steps` steps, layers
+    /// top-down (`Output, H2, H1`): dendritic state, plateaus (step 0 only), then activities.
+    /// `store_dynamics` also integrates populations without backward projections (the DendI
+    /// populations), exactly like EIANN; weight updates do not depend on it. With `record`, backward
+    /// activities and in-loop dendritic states are appended.
+    pub fn backward(
+        &mut self,
+        target: &[f32],
+        store_dynamics: bool,
+        mut record: Option<&mut Recording>,
+    ) -> Result<()> {
+        let out = self.spec.output;
+        if target.len() != self.spec.populations[out].size {
+            return Err(Error::shape(
+                "target",
+                self.spec.populations[out].size,
+                target.len(),
+            ));
+        }
+        if self.input_drive_stale() {
+            self.refresh_input_drive();
+        }
+        let layers = std::mem::take(&mut self.reversed_layers);
+        for layer in &layers {
+            for &pi in layer {
+                if self.wiring[pi].bp_rule.is_some() {
+                    let p = &mut self.pops[pi];
+                    p.plateau.fill(0.0);
+                    p.dend_to_soma.fill(0.0);
+                }
+            }
+        }
+        for t in 0..self.spec.forward_steps {
+            for layer in &layers {
+                for &pi in layer {
+                    if self.wiring[pi].has_backward_projections && self.wiring[pi].has_dendrite {
+                        self.update_dendritic_state(pi);
+                        if let Some(r) = record.as_deref_mut() {
+                            r.dendritic_state_inloop[pi]
+                                .extend_from_slice(&self.pops[pi].dendritic_state);
+                        }
+                    }
+                }
+                if t == 0 {
+                    for &pi in layer {
+                        self.compute_plateau(pi, target);
+                    }
+                }
+                for &pi in layer {
+                    let p = &mut self.pops[pi];
+                    p.prev_activity.copy_from_slice(&p.activity);
+                }
+                for &pi in layer {
+                    if self.wiring[pi].has_backward_projections || pi == out || store_dynamics {
+                        self.integrate(pi, Phase::Backward);
+                        if store_dynamics {
+                            if let Some(r) = record.as_deref_mut() {
+                                r.backward_activity[pi].extend_from_slice(&self.pops[pi].activity);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.reversed_layers = layers;
+        Ok(())
+    }
+
+    /// Whether the cached input drive may not match the current weights and input.
+    fn input_drive_stale(&self) -> bool {
+        !self.input_drive_valid
+    }
+}
+
+/// Mean squared error `mean((output − target)²)` (PyTorch `MSELoss`), summed in index order.
+pub fn mse_loss(output: &[f32], target: &[f32]) -> f32 {
+    let mut s = 0f32;
+    for (o, t) in output.iter().zip(target) {
+        let d = o - t;
+        s += d * d;
+    }
+    s / output.len().max(1) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matvec_skips_zeros_and_sums_in_order() {
+        let mut p = Projection {
+            post_size: 2,
+            pre_size: 3,
+            wt: vec![0.0; 6],
+        };
+        p.set_from_post_pre(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut y = vec![9.0; 2];
+        matvec(&p, &[1.0, 0.0, -1.0], &mut y);
+        assert_eq!(y, vec![-2.0, -2.0]);
+    }
+
+    #[test]
+    fn mse_is_mean_of_squares() {
+        assert_eq!(mse_loss(&[1.0, 0.0], &[0.0, 0.0]), 0.5);
+    }
+}

@@ -1,0 +1,238 @@
+//! Dendritic-state dynamics of one sample (spec §8): the 30-step activity series of every population
+//! (15 sensory + 15 supervised steps) and the dendritic-state series, as the Figure 3 notebook builds them
+//! with `compute_dendritic_state_dynamics`, plus the crop the figure plots.
+
+use ndarray::{s, Array2, ArrayView2};
+
+use crate::config::{Compartment, Direction};
+use crate::dynamics::matvec;
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::record::Recording;
+
+/// Which dendritic-state values the supervised half of the series holds (spec §8.2; the forward half is
+/// the same in both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DendriteSeries {
+    /// What the published figure plots (default): `D[k] = Σ_F W·A_pre[k] + Σ_R W·A_pre[k−1]` over the
+    /// concatenated 30-step activity series, not clamped (EIANN `compute_dendritic_state_dynamics`).
+    #[default]
+    Figure,
+    /// The values `BP_like_2L.backward` computed inside its loop: clamped to [−1, 1], with the recurrent
+    /// DendI term lagging two steps at the start of the supervised phase.
+    InLoop,
+}
+
+/// The crop the figure uses: rows 4..24 of the 30-step series (row 10 = last sensory step, row 11 =
+/// first supervised step).
+pub const FIGURE_CROP: std::ops::Range<usize> = 4..25;
+/// Row of the crop holding the last sensory (forward) step.
+pub const BEFORE_NUDGE_ROW: usize = 10;
+/// Row of the crop holding the first supervised (backward) step.
+pub const AFTER_NUDGE_ROW: usize = 11;
+
+/// Activity and dendritic-state series of every population for one sample.
+#[derive(Debug, Clone)]
+pub struct DynamicsSeries {
+    /// Population full names, creation order.
+    pub names: Vec<String>,
+    /// `(2·steps, size)` activity per population: forward steps, then backward steps. The input
+    /// population repeats its clamped input.
+    pub activity: Vec<Array2<f32>>,
+    /// `(2·steps, size)` dendritic state for populations with dendritic projections and for the output
+    /// population (zeros in the forward half, its clamped error in the backward half); `None` otherwise.
+    pub dendrite: Vec<Option<Array2<f32>>>,
+    /// Number of steps per phase (`forward_steps`).
+    pub steps: usize,
+}
+
+impl DynamicsSeries {
+    /// Run forward → `update_forward_state` → backward with dynamics stored (every population integrated,
+    /// EIANN `store_dynamics=True`) on `(input, target)` with the network's current weights, and assemble
+    /// the series. Weights are not changed.
+    pub fn compute(
+        net: &mut Network,
+        input: &[f32],
+        target: &[f32],
+        variant: DendriteSeries,
+    ) -> Result<DynamicsSeries> {
+        let mut rec = Recording::new(net.spec());
+        net.forward(input, Some(&mut rec))?;
+        net.update_forward_state(Some(&mut rec));
+        net.backward(target, true, Some(&mut rec))?;
+        Self::from_recording(net, &rec, variant)
+    }
+
+    /// Assemble the series from a recording of one forward + backward pass with `store_dynamics`.
+    pub fn from_recording(
+        net: &Network,
+        rec: &Recording,
+        variant: DendriteSeries,
+    ) -> Result<DynamicsSeries> {
+        let spec = net.spec();
+        let steps = spec.forward_steps;
+        let mut activity = Vec::with_capacity(spec.populations.len());
+        for (pi, p) in spec.populations.iter().enumerate() {
+            let n = p.size;
+            let mut a = Array2::<f32>::zeros((2 * steps, n));
+            let fwd = &rec.forward_activity[pi];
+            if fwd.len() != steps * n {
+                return Err(Error::invalid(
+                    "recording",
+                    format!(
+                        "{} has {} forward values, expected {}",
+                        p.fullname,
+                        fwd.len(),
+                        steps * n
+                    ),
+                ));
+            }
+            let bwd: &[f32] = if p.is_input {
+                fwd
+            } else {
+                &rec.backward_activity[pi]
+            };
+            if bwd.len() != steps * n {
+                return Err(Error::invalid(
+                    "recording",
+                    format!(
+                        "{} has no backward activity for every step (record with store_dynamics)",
+                        p.fullname
+                    ),
+                ));
+            }
+            for t in 0..steps {
+                a.row_mut(t)
+                    .assign(&ndarray::ArrayView1::from(&fwd[t * n..(t + 1) * n]));
+                let src = if p.is_input { steps - 1 } else { t };
+                a.row_mut(steps + t)
+                    .assign(&ndarray::ArrayView1::from(&bwd[src * n..(src + 1) * n]));
+            }
+            activity.push(a);
+        }
+        let mut dendrite = Vec::with_capacity(spec.populations.len());
+        let mut y = vec![0f32; spec.populations.iter().map(|p| p.size).max().unwrap_or(0)];
+        for (pi, p) in spec.populations.iter().enumerate() {
+            let n = p.size;
+            let dend: Vec<usize> = (0..spec.projections.len())
+                .filter(|&k| {
+                    spec.projections[k].post == pi
+                        && spec.projections[k].compartment == Compartment::Dendrite
+                })
+                .collect();
+            if pi == spec.output && dend.is_empty() {
+                let mut d = Array2::<f32>::zeros((2 * steps, n));
+                let err = &net.population_at(pi).dendritic_state;
+                for t in steps..2 * steps {
+                    d.row_mut(t).assign(&ndarray::ArrayView1::from(&err[..]));
+                }
+                dendrite.push(Some(d));
+                continue;
+            }
+            if dend.is_empty() {
+                dendrite.push(None);
+                continue;
+            }
+            let mut d = Array2::<f32>::zeros((2 * steps, n));
+            for k in 0..2 * steps {
+                let mut acc = ndarray::Array1::<f32>::zeros(n);
+                for &j in &dend {
+                    let ps = &spec.projections[j];
+                    let src = match ps.direction {
+                        Direction::Forward => Some(k),
+                        Direction::Recurrent => k.checked_sub(1),
+                    };
+                    if let Some(src) = src {
+                        let x = activity[ps.pre].row(src);
+                        let x = x
+                            .as_slice()
+                            .ok_or_else(|| Error::invalid("series", "non-contiguous row"))?;
+                        matvec(net.projection(j), x, &mut y);
+                        for (a, &v) in acc.iter_mut().zip(&y[..n]) {
+                            *a += v;
+                        }
+                    }
+                }
+                d.row_mut(k).assign(&acc);
+            }
+            if variant == DendriteSeries::InLoop {
+                let inloop = &rec.dendritic_state_inloop[pi];
+                if inloop.len() == steps * n {
+                    for t in 0..steps {
+                        d.row_mut(steps + t)
+                            .assign(&ndarray::ArrayView1::from(&inloop[t * n..(t + 1) * n]));
+                    }
+                } else {
+                    return Err(Error::invalid(
+                        "recording",
+                        format!("no in-loop dendritic state for {}", p.fullname),
+                    ));
+                }
+            }
+            dendrite.push(Some(d));
+        }
+        Ok(DynamicsSeries {
+            names: spec
+                .populations
+                .iter()
+                .map(|p| p.fullname.clone())
+                .collect(),
+            activity,
+            dendrite,
+            steps,
+        })
+    }
+
+    fn index(&self, pop: &str) -> Result<usize> {
+        self.names
+            .iter()
+            .position(|n| n == pop)
+            .ok_or_else(|| Error::UnknownName {
+                kind: "population",
+                name: pop.to_string(),
+                hint: format!("; known: {}", self.names.join(", ")),
+            })
+    }
+
+    /// Full `(2·steps, size)` activity series of `pop`.
+    pub fn activity(&self, pop: &str) -> Result<ArrayView2<'_, f32>> {
+        Ok(self.activity[self.index(pop)?].view())
+    }
+
+    /// Full `(2·steps, size)` dendritic-state series of `pop` (error if it has no dendrite).
+    pub fn dendrite(&self, pop: &str) -> Result<ArrayView2<'_, f32>> {
+        self.dendrite[self.index(pop)?]
+            .as_ref()
+            .map(|d| d.view())
+            .ok_or_else(|| {
+                Error::invalid("population", format!("{pop} has no dendritic compartment"))
+            })
+    }
+
+    /// Rows `range` of `pop`'s activity (e.g. [`FIGURE_CROP`]).
+    pub fn activity_crop(&self, pop: &str, range: std::ops::Range<usize>) -> Result<Array2<f32>> {
+        let a = self.activity(pop)?;
+        check_range(&range, a.nrows())?;
+        Ok(a.slice(s![range, ..]).to_owned())
+    }
+
+    /// Rows `range` of `pop`'s dendritic state.
+    pub fn dendrite_crop(&self, pop: &str, range: std::ops::Range<usize>) -> Result<Array2<f32>> {
+        let d = self.dendrite(pop)?;
+        check_range(&range, d.nrows())?;
+        Ok(d.slice(s![range, ..]).to_owned())
+    }
+}
+
+fn check_range(r: &std::ops::Range<usize>, n: usize) -> Result<()> {
+    if r.start >= r.end || r.end > n {
+        return Err(Error::invalid(
+            "crop",
+            format!(
+                "rows {}..{} do not fit a series of {n} rows",
+                r.start, r.end
+            ),
+        ));
+    }
+    Ok(())
+}
