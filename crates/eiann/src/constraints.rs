@@ -18,6 +18,22 @@ pub fn clamp_weights(p: &mut Projection, bounds: (Option<f64>, Option<f64>)) {
     }
 }
 
+/// Clamp only the given columns (presynaptic units) of a pre-major matrix.
+pub(crate) fn clamp_columns(p: &mut Projection, bounds: (Option<f64>, Option<f64>), cols: &[u32]) {
+    if bounds == (None, None) {
+        return;
+    }
+    let lo = bounds.0.map_or(f32::NEG_INFINITY, |v| v as f32);
+    let hi = bounds.1.map_or(f32::INFINITY, |v| v as f32);
+    let post = p.post_size;
+    for &j in cols {
+        let j = j as usize;
+        for w in &mut p.wt[j * post..(j + 1) * post] {
+            *w = w.max(lo).min(hi);
+        }
+    }
+}
+
 /// `no_autapses`: zero the diagonal of a square self-projection.
 pub fn no_autapses(p: &mut Projection) {
     let n = p.post_size.min(p.pre_size);
@@ -56,27 +72,42 @@ pub fn normalize_weight(p: &mut Projection, scale: f64, zero_diagonal: bool, row
 }
 
 /// `clone_weight(source, scale, sign, transpose)`: `W = fl(fl(W_src · fl(scale)) · fl(sign))`, transposed
-/// when asked. `target` and `source` are distinct projections.
+/// when asked. With `columns`, only the entries derived from those columns of the source are rewritten
+/// (the others are unchanged when the source is unchanged there).
 pub fn clone_weight(
     target: &mut Projection,
     source: &Projection,
     scale: f64,
     sign: f64,
     transpose: bool,
+    columns: Option<&[u32]>,
 ) {
     let (scale, sign) = (scale as f32, sign as f32);
     let f = |w: f32| (w * scale) * sign;
+    let (a, b) = (target.post_size, target.pre_size);
     if transpose {
-        // target (a × b) = sourceᵀ with source (b × a); in pre-major storage target.wt = transpose(source.wt).
-        let (a, b) = (target.post_size, target.pre_size);
-        for i in 0..a {
+        // target (a × b) = sourceᵀ with source (b × a): source column k ↦ target row k.
+        let mut row = |k: usize| {
             for j in 0..b {
-                target.wt[j * a + i] = f(source.wt[i * b + j]);
+                target.wt[j * a + k] = f(source.wt[k * b + j]);
             }
+        };
+        match columns {
+            None => (0..a).for_each(&mut row),
+            Some(cols) => cols.iter().for_each(|&k| row(k as usize)),
         }
     } else {
-        for (t, &s) in target.wt.iter_mut().zip(&source.wt) {
-            *t = f(s);
+        let mut col = |k: usize| {
+            for (t, &s) in target.wt[k * a..(k + 1) * a]
+                .iter_mut()
+                .zip(&source.wt[k * a..(k + 1) * a])
+            {
+                *t = f(s);
+            }
+        };
+        match columns {
+            None => (0..b).for_each(&mut col),
+            Some(cols) => cols.iter().for_each(|&k| col(k as usize)),
         }
     }
 }
@@ -86,7 +117,25 @@ impl Network {
     /// non-clone constraint (construction order); pass 2 re-derives every clone from its (already updated
     /// and clamped) source.
     pub fn constrain_weights(&mut self) {
+        for p in &mut self.projections {
+            p.changes.mark_all();
+        }
+        self.fully_constrained = false;
+        self.constrain_changed();
+    }
+
+    /// The same result as [`Network::constrain_weights`], but touching only the weights that changed since
+    /// the last pass (the rules record the columns they update). Clamping, zeroing a diagonal and
+    /// cloning are element-wise and idempotent, so untouched elements already satisfy them; row
+    /// normalisation is not idempotent and is always redone in full. Falls back to the full pass after a
+    /// state dict was loaded.
+    pub(crate) fn constrain_changed(&mut self) {
         self.input_drive_valid = false;
+        if !self.fully_constrained {
+            for p in &mut self.projections {
+                p.changes.mark_all();
+            }
+        }
         let Network {
             spec,
             projections,
@@ -95,11 +144,27 @@ impl Network {
         } = self;
         for (k, ps) in spec.projections.iter().enumerate() {
             let p = &mut projections[k];
-            clamp_weights(p, ps.weight_bounds);
+            // Row normalisation is not idempotent in float32 (re-normalising a normalised row moves it by
+            // an ulp), so EIANN's every-step normalisation is always redone.
+            if matches!(ps.constraint, Some(Constraint::NormalizeWeight { .. })) {
+                p.changes.mark_all();
+            }
+            if p.changes.is_clean() {
+                continue;
+            }
+            match p.changes.columns() {
+                None => clamp_weights(p, ps.weight_bounds),
+                Some(_) => {
+                    let cols = std::mem::take(p.changes.cols_mut());
+                    clamp_columns(p, ps.weight_bounds, &cols);
+                    *p.changes.cols_mut() = cols;
+                }
+            }
             match &ps.constraint {
                 Some(Constraint::NoAutapses) if ps.pre == ps.post => no_autapses(p),
                 Some(Constraint::NormalizeWeight { scale, autapses }) => {
-                    normalize_weight(p, *scale, !autapses && ps.pre == ps.post, scratch_rowsum)
+                    normalize_weight(p, *scale, !autapses && ps.pre == ps.post, scratch_rowsum);
+                    p.changes.mark_all();
                 }
                 _ => {}
             }
@@ -119,9 +184,17 @@ impl Network {
                     let (a, b) = projections.split_at_mut(k);
                     (&mut b[0], &a[source])
                 };
-                clone_weight(target, src, scale, sign, transpose);
+                if !target.changes.is_clean() {
+                    clone_weight(target, src, scale, sign, transpose, None);
+                } else if !src.changes.is_clean() {
+                    clone_weight(target, src, scale, sign, transpose, src.changes.columns());
+                }
             }
         }
+        for p in projections.iter_mut() {
+            p.changes.clear();
+        }
+        self.fully_constrained = true;
     }
 }
 
@@ -130,11 +203,7 @@ mod tests {
     use super::*;
 
     fn proj(post: usize, pre: usize, post_pre: &[f32]) -> Projection {
-        let mut p = Projection {
-            post_size: post,
-            pre_size: pre,
-            wt: vec![0.0; post * pre],
-        };
+        let mut p = Projection::zeros(post, pre);
         p.set_from_post_pre(post_pre);
         p
     }
@@ -151,7 +220,7 @@ mod tests {
     fn clone_transposes_and_scales() {
         let src = proj(2, 3, &[1., 2., 3., 4., 5., 6.]);
         let mut t = proj(3, 2, &[0.0; 6]);
-        clone_weight(&mut t, &src, 0.5, 1.0, true);
+        clone_weight(&mut t, &src, 0.5, 1.0, true, None);
         assert_eq!(
             t.to_post_pre().as_slice().unwrap(),
             &[0.5, 2.0, 1.0, 2.5, 1.5, 3.0]

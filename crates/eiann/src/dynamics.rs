@@ -9,24 +9,9 @@
 
 use crate::config::{Compartment, Direction, Rule};
 use crate::error::{Error, Result};
-use crate::network::{Network, PopulationState, Projection};
+use crate::kernels::matvec;
+use crate::network::{Network, PopulationState};
 use crate::record::Recording;
-
-/// `y = W·x` for a pre-major weight matrix, skipping presynaptic units with `x_j == 0` (their terms are
-/// ±0 and cannot change the sum). Each `y_i` is summed over `j` in increasing order.
-#[inline]
-pub(crate) fn matvec(p: &Projection, x: &[f32], y: &mut [f32]) {
-    let post = p.post_size;
-    let y = &mut y[..post];
-    y.fill(0.0);
-    for (col, &xj) in p.wt.chunks_exact(post).zip(x) {
-        if xj != 0.0 {
-            for (yi, &w) in y.iter_mut().zip(col) {
-                *yi += w * xj;
-            }
-        }
-    }
-}
 
 /// Which phase an integration step belongs to (selects the projections used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,19 +389,6 @@ pub fn mse_loss(output: &[f32], target: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn matvec_skips_zeros_and_sums_in_order() {
-        let mut p = Projection {
-            post_size: 2,
-            pre_size: 3,
-            wt: vec![0.0; 6],
-        };
-        p.set_from_post_pre(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        let mut y = vec![9.0; 2];
-        matvec(&p, &[1.0, 0.0, -1.0], &mut y);
-        assert_eq!(y, vec![-2.0, -2.0]);
-    }
 
     #[test]
     fn mse_is_mean_of_squares() {

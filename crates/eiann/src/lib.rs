@@ -12,6 +12,7 @@ pub mod data;
 pub mod dynamics;
 pub mod error;
 pub mod figures;
+pub mod kernels;
 pub mod network;
 pub mod npz;
 pub mod record;

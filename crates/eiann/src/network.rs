@@ -22,9 +22,64 @@ pub struct Projection {
     pub pre_size: usize,
     /// Weights, pre-major.
     pub wt: Vec<f32>,
+    /// Columns changed since the last constraint pass (lets training re-constrain only what changed).
+    pub(crate) changes: ChangeSet,
+}
+
+/// Which columns (presynaptic units) of a weight matrix changed since the weights were last constrained.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChangeSet {
+    all: bool,
+    cols: Vec<u32>,
+}
+
+impl ChangeSet {
+    /// Record that column `j` changed.
+    #[inline]
+    pub(crate) fn mark_column(&mut self, j: usize) {
+        if !self.all {
+            self.cols.push(j as u32);
+        }
+    }
+    /// Record that (possibly) every weight changed.
+    pub(crate) fn mark_all(&mut self) {
+        self.all = true;
+        self.cols.clear();
+    }
+    /// Forget all changes (keeps capacity).
+    pub(crate) fn clear(&mut self) {
+        self.all = false;
+        self.cols.clear();
+    }
+    /// The changed-column list, for in-place use.
+    pub(crate) fn cols_mut(&mut self) -> &mut Vec<u32> {
+        &mut self.cols
+    }
+    /// Nothing changed.
+    pub(crate) fn is_clean(&self) -> bool {
+        !self.all && self.cols.is_empty()
+    }
+    /// The changed columns, or `None` when every column may have changed (or none did: see `is_clean`).
+    pub(crate) fn columns(&self) -> Option<&[u32]> {
+        if self.all {
+            None
+        } else {
+            Some(&self.cols)
+        }
+    }
 }
 
 impl Projection {
+    /// A `post × pre` projection with all weights zero.
+    pub fn zeros(post: usize, pre: usize) -> Projection {
+        Projection {
+            post_size: post,
+            pre_size: pre,
+            wt: vec![0.0; post * pre],
+            changes: ChangeSet::default(),
+        }
+    }
+
     /// Weight `W[i][j]` (post `i`, pre `j`).
     #[inline]
     pub fn get(&self, i: usize, j: usize) -> f32 {
@@ -100,6 +155,9 @@ pub struct Network {
     pub(crate) input_drive: Vec<Vec<f32>>,
     /// Whether `input_drive` matches the current input and weights.
     pub(crate) input_drive_valid: bool,
+    /// Whether every weight satisfied its bounds and constraints after the last constraint pass (false
+    /// after loading a state dict), so that the next pass may treat only changed columns.
+    pub(crate) fully_constrained: bool,
     pub(crate) scratch_a: Vec<f32>,
     pub(crate) scratch_rowsum: Vec<f64>,
     /// Scratch vectors (no allocation in the step loop).
@@ -155,14 +213,7 @@ impl Network {
         let projections = spec
             .projections
             .iter()
-            .map(|p| {
-                let (post, pre) = (spec.populations[p.post].size, spec.populations[p.pre].size);
-                Projection {
-                    post_size: post,
-                    pre_size: pre,
-                    wt: vec![0.0; post * pre],
-                }
-            })
+            .map(|p| Projection::zeros(spec.populations[p.post].size, spec.populations[p.pre].size))
             .collect();
         let pops = spec
             .populations
@@ -230,6 +281,7 @@ impl Network {
             reversed_layers,
             input_drive,
             input_drive_valid: false,
+            fully_constrained: false,
             scratch_a: vec![0.0; max_size],
             scratch_rowsum: vec![0.0; max_size],
             scratch_delta: vec![0.0; max_size],
@@ -294,6 +346,7 @@ impl Network {
             }
         }
         self.input_drive_valid = false;
+        self.fully_constrained = false;
         Ok(())
     }
 
@@ -361,11 +414,7 @@ mod tests {
 
     #[test]
     fn pre_major_layout_round_trips() {
-        let mut p = Projection {
-            post_size: 2,
-            pre_size: 3,
-            wt: vec![0.0; 6],
-        };
+        let mut p = Projection::zeros(2, 3);
         p.set_from_post_pre(&[1., 2., 3., 4., 5., 6.]);
         assert_eq!(p.get(1, 0), 4.0);
         assert_eq!(

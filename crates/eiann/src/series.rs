@@ -5,8 +5,8 @@
 use ndarray::{s, Array2, ArrayView2};
 
 use crate::config::{Compartment, Direction};
-use crate::dynamics::matvec;
 use crate::error::{Error, Result};
+use crate::kernels::matvec;
 use crate::network::Network;
 use crate::record::Recording;
 

@@ -4,7 +4,7 @@
 use crate::config::{Direction, Rule};
 use crate::network::Network;
 
-use super::outer_update;
+use crate::kernels::outer_update;
 
 /// Update projection `k`: presynaptic value = activity after the backward phase (`prev_activity` for
 /// recurrent projections), or the forward-phase values when `forward_only`.

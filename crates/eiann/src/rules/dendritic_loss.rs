@@ -4,7 +4,7 @@
 use crate::config::{Direction, Rule};
 use crate::network::Network;
 
-use super::outer_update;
+use crate::kernels::outer_update;
 
 /// Update projection `k` (dendritic inhibition learns to cancel the top-down dendritic input).
 pub(crate) fn step(net: &mut Network, k: usize) {

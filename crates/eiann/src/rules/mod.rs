@@ -16,29 +16,7 @@ pub mod dendritic_loss;
 pub mod hebbian;
 
 use crate::config::Rule;
-use crate::network::{Network, Projection};
-
-/// `W[i][j] = fl(W[i][j] + fl(lr · fl(a_i · b_j)))` (or minus, when `subtract`), for a pre-major weight
-/// matrix. Columns with `b_j == 0` are skipped: their increments are ±0.
-#[inline]
-pub(crate) fn outer_update(p: &mut Projection, a: &[f32], b: &[f32], lr: f32, subtract: bool) {
-    let post = p.post_size;
-    let a = &a[..post];
-    for (col, &bj) in p.wt.chunks_exact_mut(post).zip(b) {
-        if bj == 0.0 {
-            continue;
-        }
-        if subtract {
-            for (w, &ai) in col.iter_mut().zip(a) {
-                *w -= lr * (ai * bj);
-            }
-        } else {
-            for (w, &ai) in col.iter_mut().zip(a) {
-                *w += lr * (ai * bj);
-            }
-        }
-    }
-}
+use crate::network::Network;
 
 impl Network {
     /// Apply every projection's learning rule once (EIANN: `for layer, pop, proj: learning_rule.step()`).
