@@ -39,7 +39,7 @@ mod tests {
 
     /// Sparse MNIST-like synthetic images: a blob of lit pixels whose position depends on `s`.
     fn sample(s: usize) -> (Vec<f32>, Vec<f32>) {
-        let x: Vec<f32> = (0..784)
+        let x: Vec<f32> = (0..784usize)
             .map(|p| {
                 let (r, c) = ((p / 28) as i32, (p % 28) as i32);
                 let (cr, cc) = ((8 + (s * 7) % 12) as i32, (8 + (s * 5) % 12) as i32);
