@@ -1,9 +1,135 @@
 //! Training: one EIANN `Network.train` step per sample (forward, forward-state snapshot, backward,
-//! rules, constraints).
+//! rules, constraints), and whole training runs with EIANN's sample order, checkpoint and validation
+//! schedules and histories.
 
 use crate::dynamics::mse_loss;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::evaluate::{evaluate, Evaluation};
 use crate::network::Network;
+use crate::rng::{epoch_sample_order, TorchRng};
+use crate::samples::Samples;
+use crate::state::StateDict;
+
+/// EIANN's `(start, stop, step)` schedule for `store_params_interval` / `val_interval` (spec §6.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// First step (also always included).
+    pub start: i64,
+    /// Last step; negative values count from the end like Python (−1 = the last step).
+    pub stop: i64,
+    /// Spacing, counted backwards from `stop`.
+    pub step: i64,
+}
+
+impl Interval {
+    /// `(start, stop, step)`.
+    pub const fn new(start: i64, stop: i64, step: i64) -> Self {
+        Interval { start, stop, step }
+    }
+
+    /// The training steps selected among `total` steps: `stop, stop − step, …` down to `start`, in
+    /// ascending order, with `start` prepended when absent. E.g. `(0, −1, 100)` over 3,000 steps gives
+    /// `0, 99, 199, …, 2999`.
+    pub fn steps(&self, total: usize) -> Result<Vec<usize>> {
+        let bad = |m: String| {
+            Error::invalid(
+                format!("interval ({}, {}, {})", self.start, self.stop, self.step),
+                m,
+            )
+        };
+        if self.step <= 0 {
+            return Err(bad("the step must be positive".into()));
+        }
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let total = total as i64;
+        let end = if self.stop < 0 {
+            total + self.stop
+        } else {
+            self.stop.min(total - 1)
+        };
+        if self.start < 0 || self.start >= total {
+            return Err(bad(format!("start must be in 0..{total}")));
+        }
+        if end < 0 {
+            return Err(bad(format!("stop is before the first of {total} steps")));
+        }
+        let mut v = Vec::new();
+        let mut s = end;
+        while s >= self.start {
+            v.push(s as usize);
+            s -= self.step;
+        }
+        v.reverse();
+        if v.first() != Some(&(self.start as usize)) {
+            v.insert(0, self.start as usize);
+        }
+        Ok(v)
+    }
+}
+
+/// Settings of a training run (`Network.train` keyword arguments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Number of passes over the training set.
+    pub epochs: usize,
+    /// Steps per epoch (default: the whole training set).
+    pub samples_per_epoch: Option<usize>,
+    /// Seed of the data generator (`data_generator.manual_seed(data_seed)` before training).
+    pub data_seed: u64,
+    /// When to store the parameters (after the update of those steps); `None` = never.
+    pub store_params_interval: Option<Interval>,
+    /// When to evaluate on the validation set (after the update); `None` = never.
+    pub val_interval: Option<Interval>,
+    /// Threads for validation (0 = all cores). Training itself is single-threaded.
+    pub threads: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            epochs: 1,
+            samples_per_epoch: None,
+            data_seed: 0,
+            store_params_interval: None,
+            val_interval: None,
+            threads: 0,
+        }
+    }
+}
+
+/// What a training run records (EIANN `Network` attributes of the same names).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrainHistory {
+    /// Parameters after the update of each stored step (unchanged tensors shared between entries).
+    pub param_history: Vec<StateDict>,
+    /// The steps of `param_history` (−1 = the initial state, stored only when the interval step is 1).
+    pub param_history_steps: Vec<i64>,
+    /// Dataset index used at each training step.
+    pub sample_order: Vec<i64>,
+    /// Loss (MSE of the forward output, before the update) at each step.
+    pub loss_history: Vec<f32>,
+    /// Steps at which the validation set was evaluated.
+    pub val_steps: Vec<i64>,
+    /// Validation loss at those steps.
+    pub val_loss: Vec<f32>,
+    /// Validation accuracy (%) at those steps.
+    pub val_accuracy: Vec<f32>,
+}
+
+/// Events reported while training runs (for progress bars).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrainEvent {
+    /// Step `step` (0-based) of `total` finished with this loss.
+    Step {
+        step: usize,
+        total: usize,
+        loss: f32,
+    },
+    /// The validation set was evaluated after step `step`.
+    Validation { step: usize, eval: Evaluation },
+}
 
 impl Network {
     /// Exactly one step of EIANN's `Network.train` for one sample (batch size 1, `store_dynamics=False`):
@@ -23,6 +149,109 @@ impl Network {
         self.constrain_changed();
         Ok(loss)
     }
+}
+
+/// EIANN `Network.train(train_loader, val_loader, epochs, samples_per_epoch, store_params=...,
+/// store_params_interval, val_interval)` with a shuffled batch-size-1 loader whose generator is seeded with
+/// `opts.data_seed` just before training. Calls `on_event` after every step and validation.
+pub fn train(
+    net: &mut Network,
+    train_set: &dyn Samples,
+    val_set: Option<&dyn Samples>,
+    opts: &TrainOptions,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> Result<TrainHistory> {
+    let n = train_set.len();
+    if n == 0 {
+        return Err(Error::invalid("training set", "it holds no sample"));
+    }
+    let in_size = net
+        .spec()
+        .populations
+        .iter()
+        .find(|p| p.is_input)
+        .map_or(0, |p| p.size);
+    if train_set.input_size() != in_size {
+        return Err(Error::shape(
+            "training input size",
+            in_size,
+            train_set.input_size(),
+        ));
+    }
+    let out_size = net.output().len();
+    if train_set.num_classes() != out_size {
+        return Err(Error::shape(
+            "number of classes",
+            out_size,
+            train_set.num_classes(),
+        ));
+    }
+    let per_epoch = opts.samples_per_epoch.unwrap_or(n);
+    if per_epoch == 0 || per_epoch > n {
+        return Err(Error::invalid(
+            "samples_per_epoch",
+            format!("must be in 1..={n}, got {per_epoch}"),
+        ));
+    }
+    let total = opts.epochs * per_epoch;
+    let store = match opts.store_params_interval {
+        Some(iv) => iv.steps(total)?,
+        None => Vec::new(),
+    };
+    let val_steps = match (opts.val_interval, val_set) {
+        (Some(iv), Some(_)) => iv.steps(total)?,
+        (Some(_), None) => {
+            return Err(Error::invalid(
+                "val_interval",
+                "given without a validation set",
+            ))
+        }
+        _ => Vec::new(),
+    };
+    let mut h = TrainHistory::default();
+    if opts.store_params_interval.is_some_and(|iv| iv.step == 1) {
+        h.param_history.push(net.state_dict());
+        h.param_history_steps.push(-1);
+    }
+    h.loss_history.reserve(total);
+    h.sample_order.reserve(total);
+    let mut rng = TorchRng::new(opts.data_seed);
+    let mut x = vec![0f32; in_size];
+    let mut t = vec![0f32; out_size];
+    let (mut next_store, mut next_val) = (0, 0);
+    let mut step = 0usize;
+    for _epoch in 0..opts.epochs {
+        let order = epoch_sample_order(&mut rng, n);
+        for &i in order.iter().take(per_epoch) {
+            train_set.input_into(i, &mut x);
+            train_set.target_into(i, &mut t);
+            let loss = net.train_step(&x, &t)?;
+            h.loss_history.push(loss);
+            h.sample_order.push(train_set.dataset_index(i) as i64);
+            if store.get(next_store) == Some(&step) {
+                let mut sd = net.state_dict();
+                if let Some(prev) = h.param_history.last() {
+                    sd.share_unchanged(prev);
+                }
+                h.param_history.push(sd);
+                h.param_history_steps.push(step as i64);
+                next_store += 1;
+            }
+            on_event(TrainEvent::Step { step, total, loss });
+            if val_steps.get(next_val) == Some(&step) {
+                if let Some(v) = val_set {
+                    let eval = evaluate(net, v, opts.threads)?;
+                    h.val_steps.push(step as i64);
+                    h.val_loss.push(eval.loss);
+                    h.val_accuracy.push(eval.accuracy);
+                    on_event(TrainEvent::Validation { step, eval });
+                }
+                next_val += 1;
+            }
+            step += 1;
+        }
+    }
+    Ok(h)
 }
 
 #[cfg(test)]
@@ -78,6 +307,88 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn interval_rules_follow_eiann() {
+        use super::Interval;
+        let v = Interval::new(0, -1, 100).steps(3000).unwrap();
+        assert_eq!(v.len(), 31);
+        assert_eq!(&v[..3], &[0, 99, 199]);
+        assert_eq!(*v.last().unwrap(), 2999);
+        assert_eq!(
+            Interval::new(0, -1, 1000).steps(50_000).unwrap()[..2],
+            [0, 999]
+        );
+        assert_eq!(Interval::new(0, -1, 1).steps(3).unwrap(), vec![0, 1, 2]);
+        assert_eq!(
+            Interval::new(0, -1, 100).steps(250).unwrap(),
+            vec![0, 49, 149, 249]
+        );
+        assert_eq!(
+            Interval::new(10, 20, 5).steps(100).unwrap(),
+            vec![10, 15, 20]
+        );
+        assert_eq!(
+            Interval::new(0, -1, 100).steps(0).unwrap(),
+            Vec::<usize>::new()
+        );
+        assert!(Interval::new(0, -1, 0).steps(10).is_err());
+        assert!(Interval::new(5, -1, 1).steps(3).is_err());
+    }
+
+    #[test]
+    fn training_run_records_eiann_histories() {
+        use super::{train, Interval, TrainEvent, TrainOptions};
+        use crate::samples::InMemorySamples;
+        let n = 40;
+        let mut inputs = ndarray::Array2::<f32>::zeros((n, 784));
+        let mut labels = Vec::new();
+        for s in 0..n {
+            let (x, _) = sample(s);
+            inputs.row_mut(s).assign(&ndarray::ArrayView1::from(&x[..]));
+            labels.push(s % 10);
+        }
+        let data = InMemorySamples {
+            inputs,
+            labels,
+            classes: 10,
+        };
+        let opts = TrainOptions {
+            epochs: 2,
+            samples_per_epoch: Some(25),
+            data_seed: 257,
+            store_params_interval: Some(Interval::new(0, -1, 10)),
+            val_interval: Some(Interval::new(0, -1, 25)),
+            threads: 2,
+        };
+        let mut net = Network::new(spec(), 66049);
+        let mut events = 0;
+        let h = train(&mut net, &data, Some(&data), &opts, &mut |e| {
+            if let TrainEvent::Step { .. } = e {
+                events += 1
+            }
+        })
+        .unwrap();
+        assert_eq!(events, 50);
+        assert_eq!(h.loss_history.len(), 50);
+        assert_eq!(h.param_history_steps, vec![0, 9, 19, 29, 39, 49]);
+        assert_eq!(h.val_steps, vec![0, 24, 49]);
+        let mut rng = crate::rng::TorchRng::new(257);
+        let first = crate::rng::epoch_sample_order(&mut rng, n);
+        let second = crate::rng::epoch_sample_order(&mut rng, n);
+        let want: Vec<i64> = first[..25]
+            .iter()
+            .chain(&second[..25])
+            .map(|&i| i as i64)
+            .collect();
+        assert_eq!(h.sample_order, want);
+        assert_eq!(h.param_history.last().unwrap(), &net.state_dict());
+        // the same run again gives the same bits, whatever the validation thread count
+        let mut net2 = Network::new(spec(), 66049);
+        let opts1 = TrainOptions { threads: 1, ..opts };
+        let h2 = train(&mut net2, &data, Some(&data), &opts1, &mut |_| {}).unwrap();
+        assert_eq!(h, h2);
     }
 
     #[test]
