@@ -18,14 +18,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = 10_000;
     let mut inputs = ndarray::Array2::<f32>::zeros((n, 784));
     for i in 0..n {
-        inputs.row_mut(i).assign(&xs.index_axis(ndarray::Axis(0), i % 50));
+        inputs
+            .row_mut(i)
+            .assign(&xs.index_axis(ndarray::Axis(0), i % 50));
     }
-    let data = InMemorySamples { inputs, labels: (0..n).map(|i| i % 10).collect(), classes: 10 };
+    let data = InMemorySamples {
+        inputs,
+        labels: (0..n).map(|i| i % 10).collect(),
+        classes: 10,
+    };
     for threads in [1, 2] {
         let t0 = Instant::now();
         let e = evaluate(&net, &data, threads)?;
         let dt = t0.elapsed().as_secs_f64();
-        println!("{threads} thread(s): {n} samples in {dt:.2} s = {:.0} samples/s (acc {:.1} %)", n as f64 / dt, e.accuracy);
+        println!(
+            "{threads} thread(s): {n} samples in {dt:.2} s = {:.0} samples/s (acc {:.1} %)",
+            n as f64 / dt,
+            e.accuracy
+        );
     }
     Ok(())
 }

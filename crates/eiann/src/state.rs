@@ -97,6 +97,34 @@ impl StateDict {
         self.entries.is_empty()
     }
 
+    /// Read a state dict from an `.npz` file whose arrays are named like EIANN's state_dict
+    /// (`module_dict.<Post>_<Pre>.weight`, `parameter_dict.<Pop>_bias`) or like the parity fixtures
+    /// (`weight/<Post>_<Pre>`, `bias/<Pop>`). Other arrays (e.g. `meta/*`) are ignored; a file with no
+    /// weight at all is an error.
+    pub fn from_npz(path: impl AsRef<std::path::Path>) -> Result<StateDict> {
+        let z = crate::npz::Npz::open(path.as_ref())?;
+        let mut sd = StateDict::new();
+        for k in z.keys() {
+            let key = if k.starts_with("module_dict.") || k.starts_with("parameter_dict.") {
+                k.to_string()
+            } else if let Some(n) = k.strip_prefix("weight/") {
+                Self::weight_key(n)
+            } else if let Some(n) = k.strip_prefix("bias/") {
+                Self::bias_key(n)
+            } else {
+                continue;
+            };
+            sd.insert(key, z.f32(k)?);
+        }
+        if !sd.keys().any(|k| k.starts_with("module_dict.")) {
+            return Err(Error::Npz {
+                file: z.file.clone(),
+                message: "holds no weight (expected arrays named module_dict.<Post>_<Pre>.weight or weight/<Post>_<Pre>)".into(),
+            });
+        }
+        Ok(sd)
+    }
+
     /// State-dict key of a projection's weight, e.g. `module_dict.H2E_H1E.weight`.
     pub fn weight_key(projection: &str) -> String {
         format!("module_dict.{projection}.weight")
