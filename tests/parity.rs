@@ -303,7 +303,8 @@ fn check_forward(z: &Npz, r: &mut Report) -> Result<(), String> {
         .forward(&input, Some(&mut rec))
         .map_err(|e| e.to_string())?
         .to_vec();
-    net.update_forward_state(Some(&mut rec));
+    net.update_forward_state(Some(&mut rec))
+        .map_err(|e| e.to_string())?;
     if let (Ok(o), Ok(t)) = (z.f32("output"), z.f32("target")) {
         r.check("output", &out, &flat(&o), ACT_TOL);
         if let Ok(l) = z.scalar_f32("loss") {
@@ -355,7 +356,8 @@ fn check_backward(z: &Npz, path: &Path, r: &mut Report) -> Result<(), String> {
         let mut rec = Recording::new(&spec);
         net.forward(&input, Some(&mut rec))
             .map_err(|e| e.to_string())?;
-        net.update_forward_state(Some(&mut rec));
+        net.update_forward_state(Some(&mut rec))
+            .map_err(|e| e.to_string())?;
         net.backward(&target, store_dynamics, Some(&mut rec))
             .map_err(|e| e.to_string())?;
         let series = if store_dynamics {
@@ -523,7 +525,8 @@ fn check_fig3(z: &Npz, r: &mut Report) -> Result<(), String> {
     let mut rec = Recording::new(&spec);
     net.forward(&input, Some(&mut rec))
         .map_err(|e| e.to_string())?;
-    net.update_forward_state(Some(&mut rec));
+    net.update_forward_state(Some(&mut rec))
+        .map_err(|e| e.to_string())?;
     net.backward(&target, true, Some(&mut rec))
         .map_err(|e| e.to_string())?;
     let series = DynamicsSeries::from_recording(&net, &rec, DendriteSeries::Figure)

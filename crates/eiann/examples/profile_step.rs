@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         net.forward(&x, None)?;
         let t1 = Instant::now();
-        net.update_forward_state(None);
+        net.update_forward_state(None)?;
         let t2 = Instant::now();
         net.backward(&y, false, None)?;
         let t3 = Instant::now();

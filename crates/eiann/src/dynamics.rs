@@ -9,7 +9,7 @@
 
 use crate::config::{Compartment, Direction, Rule};
 use crate::error::{Error, Result};
-use crate::kernels::matvec;
+use crate::kernels::{matmat, matvec};
 use crate::network::{Network, PopulationState};
 use crate::record::Recording;
 
@@ -30,11 +30,17 @@ impl Network {
             projections,
             pops,
             input_drive,
+            batch,
             ..
         } = self;
         for (k, ps) in spec.projections.iter().enumerate() {
             if spec.populations[ps.pre].is_input {
-                matvec(&projections[k], &pops[ps.pre].activity, &mut input_drive[k]);
+                matmat(
+                    &projections[k],
+                    &pops[ps.pre].activity,
+                    &mut input_drive[k],
+                    *batch,
+                );
             }
         }
         self.input_drive_valid = true;
@@ -51,15 +57,19 @@ impl Network {
             input_drive,
             scratch_delta,
             scratch_y,
+            batch,
             ..
         } = self;
+        let batch = *batch;
         let pop = &spec.populations[pi];
         let n = pop.size;
-        let delta = &mut scratch_delta[..n];
+        let delta = &mut scratch_delta[..batch * n];
         {
             let me = &pops[pi];
-            for ((d, &s), &b) in delta.iter_mut().zip(&me.state).zip(&me.bias) {
-                *d = -s + b;
+            for (drow, srow) in delta.chunks_exact_mut(n).zip(me.state.chunks_exact(n)) {
+                for ((d, &s), &b) in drow.iter_mut().zip(srow).zip(&me.bias) {
+                    *d = -s + b;
+                }
             }
         }
         for &k in &wiring[pi].incoming {
@@ -78,8 +88,8 @@ impl Network {
                     Direction::Forward => &pre.activity,
                     Direction::Recurrent => &pre.prev_activity,
                 };
-                matvec(&projections[k], x, scratch_y);
-                &scratch_y[..n]
+                matmat(&projections[k], x, scratch_y, batch);
+                &scratch_y[..batch * n]
             };
             for (d, &v) in delta.iter_mut().zip(y) {
                 *d += v;
@@ -92,6 +102,7 @@ impl Network {
             *s += d / tau;
         }
         if phase == Phase::Backward && wiring[pi].bp_rule.is_some() {
+            // The backward phase runs with batch size 1 only.
             for ((a, &s), &e) in me.activity.iter_mut().zip(&me.state).zip(&me.dend_to_soma) {
                 *a = act.apply(s + e);
             }
@@ -106,6 +117,9 @@ impl Network {
     /// `forward_steps` steps. Returns the output population's activity.
     /// With `record`, every population's activity after each step is appended to
     /// `record.forward_activity` (EIANN `store_dynamics=True`).
+    ///
+    /// With a batch size `B` set by [`Network::set_batch_size`], `x` holds `B` inputs one after the other
+    /// and the returned slice `B` outputs; every sample gets exactly the bits it gets alone.
     pub fn forward(&mut self, x: &[f32], mut record: Option<&mut Recording>) -> Result<&[f32]> {
         let input = self
             .spec
@@ -113,9 +127,15 @@ impl Network {
             .iter()
             .position(|p| p.is_input)
             .ok_or_else(|| Error::invalid("network", "no input population"))?;
-        let n_in = self.spec.populations[input].size;
+        let n_in = self.spec.populations[input].size * self.batch;
         if x.len() != n_in {
             return Err(Error::shape("forward input", n_in, x.len()));
+        }
+        if record.is_some() && self.batch != 1 {
+            return Err(Error::invalid(
+                "recording",
+                "dynamics can only be recorded with batch size 1",
+            ));
         }
         if let Some(r) = record.as_deref_mut() {
             r.clear();
@@ -126,8 +146,10 @@ impl Network {
             }
             let act = self.spec.populations[pi].activation;
             // EIANN adds the bias parameter whether or not `include_bias` is set (it is 0 unless loaded).
-            for (s, &b) in p.state.iter_mut().zip(&p.bias) {
-                *s = 0.0 + b;
+            for srow in p.state.chunks_exact_mut(p.bias.len().max(1)) {
+                for (s, &b) in srow.iter_mut().zip(&p.bias) {
+                    *s = 0.0 + b;
+                }
             }
             for (a, &s) in p.activity.iter_mut().zip(&p.state) {
                 *a = act.apply(s);
@@ -158,7 +180,8 @@ impl Network {
     /// population and compute the (unclamped) `forward_dendritic_state` of populations with dendritic
     /// projections. With `record` holding this sample's forward activities, also the per-step forward
     /// dendritic state (`forward_dendritic_state_steps`).
-    pub fn update_forward_state(&mut self, mut record: Option<&mut Recording>) {
+    pub fn update_forward_state(&mut self, mut record: Option<&mut Recording>) -> Result<()> {
+        self.require_single("update_forward_state")?;
         for p in self.pops.iter_mut() {
             p.forward_activity.copy_from_slice(&p.activity);
             p.forward_prev_activity.copy_from_slice(&p.prev_activity);
@@ -214,6 +237,18 @@ impl Network {
                 r.forward_dendritic_state[pi] = buf;
             }
         }
+        Ok(())
+    }
+
+    /// Error unless the batch size is 1 (the supervised phase and learning are per sample).
+    fn require_single(&self, what: &str) -> Result<()> {
+        if self.batch != 1 {
+            return Err(Error::invalid(
+                what,
+                format!("needs batch size 1 (set to {})", self.batch),
+            ));
+        }
+        Ok(())
     }
 
     /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
@@ -313,6 +348,7 @@ impl Network {
         store_dynamics: bool,
         mut record: Option<&mut Recording>,
     ) -> Result<()> {
+        self.require_single("backward")?;
         let out = self.spec.output;
         if target.len() != self.spec.populations[out].size {
             return Err(Error::shape(

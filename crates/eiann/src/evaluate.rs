@@ -26,6 +26,9 @@ struct One {
     correct: bool,
 }
 
+/// Samples integrated side by side per forward call (weights are then read once per batch).
+const BATCH: usize = 16;
+
 /// Index of the first maximum (`torch.argmax` semantics).
 pub fn argmax(v: &[f32]) -> usize {
     let mut best = 0;
@@ -38,8 +41,9 @@ pub fn argmax(v: &[f32]) -> usize {
 }
 
 /// Evaluate `net` on every sample of `data` (forward phase only; the network's own state is untouched).
-/// Work is split over `threads` threads (0 = all cores), each with its own copy of the network; per-sample
-/// results are reduced in sample order, so the numbers do not depend on the thread count.
+/// Work is split over `threads` threads (0 = all cores), each with its own copy of the network that
+/// integrates 16 samples side by side; every sample gets the bits it gets alone, and per-sample results are
+/// reduced in sample order, so the numbers depend neither on the thread count nor on the batching.
 pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Evaluation> {
     let n = data.len();
     if n == 0 {
@@ -68,17 +72,25 @@ pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Eva
             .map(|(c, part)| {
                 let mut local = net.clone();
                 scope.spawn(move || -> Result<()> {
-                    let mut x = vec![0f32; data.input_size()];
+                    let n_in = data.input_size();
+                    let mut x = vec![0f32; BATCH * n_in];
                     let mut t = vec![0f32; out_size];
-                    for (k, r) in part.iter_mut().enumerate() {
-                        let i = c * chunk + k;
-                        data.input_into(i, &mut x);
-                        data.target_into(i, &mut t);
-                        let out = local.forward(&x, None)?;
-                        *r = One {
-                            sq_err: mse_loss(out, &t) as f64 * out_size as f64,
-                            correct: argmax(out) == data.label(i),
-                        };
+                    for (g, group) in part.chunks_mut(BATCH).enumerate() {
+                        let b = group.len();
+                        local.set_batch_size(b)?;
+                        let first = c * chunk + g * BATCH;
+                        for k in 0..b {
+                            data.input_into(first + k, &mut x[k * n_in..(k + 1) * n_in]);
+                        }
+                        let out = local.forward(&x[..b * n_in], None)?;
+                        for (k, r) in group.iter_mut().enumerate() {
+                            let o = &out[k * out_size..(k + 1) * out_size];
+                            data.target_into(first + k, &mut t);
+                            *r = One {
+                                sq_err: mse_loss(o, &t) as f64 * out_size as f64,
+                                correct: argmax(o) == data.label(first + k),
+                            };
+                        }
                     }
                     Ok(())
                 })
@@ -99,4 +111,54 @@ pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Eva
         correct,
         n,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::NetworkSpec;
+    use crate::samples::InMemorySamples;
+
+    #[test]
+    fn batched_parallel_evaluation_equals_one_by_one() {
+        let spec = NetworkSpec::from_file(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml",
+        ))
+        .unwrap();
+        let mut net = Network::new(spec, 7);
+        let n = 37;
+        let inputs = ndarray::Array2::from_shape_fn((n, 784), |(s, p)| {
+            if (p + 3 * s) % 5 == 0 {
+                ((p * s) % 255) as f32 / 255.0
+            } else {
+                0.0
+            }
+        });
+        let data = InMemorySamples {
+            inputs: inputs.clone(),
+            labels: (0..n).map(|i| i % 10).collect(),
+            classes: 10,
+        };
+        let e2 = evaluate(&net, &data, 2).unwrap();
+        let e1 = evaluate(&net, &data, 1).unwrap();
+        assert_eq!(e1, e2);
+        let mut correct = 0;
+        let mut sq = 0f64;
+        for s in 0..n {
+            let x: Vec<f32> = inputs.row(s).to_vec();
+            let out = net.forward(&x, None).unwrap().to_vec();
+            let mut t = vec![0f32; 10];
+            t[s % 10] = 1.0;
+            sq += mse_loss(&out, &t) as f64 * 10.0;
+            correct += usize::from(argmax(&out) == s % 10);
+        }
+        assert_eq!(e1.correct, correct);
+        assert_eq!(e1.loss, (sq / (n * 10) as f64) as f32);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[0.0, 0.0, 0.0]), 0);
+        assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
+    }
 }

@@ -30,6 +30,55 @@ unsafe fn matvec_avx2(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
     matvec_generic(wt, post, x, y)
 }
 
+/// `Y = X·Wᵀ` for a batch of `batch` input rows (`x`: `batch × pre`, `y`: `batch × post`), giving for
+/// every row exactly the bits [`matvec`] gives. Columns are processed in blocks small enough to stay in
+/// the core's cache while every row of the batch uses them; each `y_i` is still summed over `j` in
+/// increasing order.
+pub fn matmat(p: &Projection, x: &[f32], y: &mut [f32], batch: usize) {
+    if batch == 1 {
+        return matvec(p, x, y);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { matmat_avx2(&p.wt, p.post_size, p.pre_size, x, y, batch) };
+            return;
+        }
+    }
+    matmat_generic(&p.wt, p.post_size, p.pre_size, x, y, batch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn matmat_avx2(wt: &[f32], post: usize, pre: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    matmat_generic(wt, post, pre, x, y, batch)
+}
+
+#[inline(always)]
+fn matmat_generic(wt: &[f32], post: usize, pre: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    y[..batch * post].fill(0.0);
+    if post == 0 {
+        return;
+    }
+    // ~128 KiB of weights per block.
+    let block = (32 * 1024 / post).max(4);
+    let mut j0 = 0;
+    while j0 < pre {
+        let j1 = (j0 + block).min(pre);
+        let w = &wt[j0 * post..j1 * post];
+        for b in 0..batch {
+            accumulate(
+                w,
+                post,
+                &x[b * pre + j0..b * pre + j1],
+                &mut y[b * post..(b + 1) * post],
+            );
+        }
+        j0 = j1;
+    }
+}
+
 #[inline(always)]
 fn matvec_generic(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
     let y = &mut y[..post];
@@ -37,6 +86,13 @@ fn matvec_generic(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
     if post == 0 {
         return;
     }
+    accumulate(wt, post, x, y)
+}
+
+/// `y += W·x` over the columns of `wt` (pre-major, `post` rows), in increasing column order.
+#[inline(always)]
+fn accumulate(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
+    let y = &mut y[..post];
     let mut pend: [(usize, f32); 4] = [(0, 0.0); 4];
     let mut n = 0;
     for (j, &xj) in x.iter().enumerate().take(wt.len() / post) {
@@ -45,7 +101,7 @@ fn matvec_generic(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
             n += 1;
             if n == 4 {
                 let c = |k: usize| &wt[pend[k].0 * post..(pend[k].0 + 1) * post];
-                let (c0, c1, c2, c3) = (c(0), c(1), c(2), c(3));
+                let (c0, c1, c2, c3) = (&c(0)[..post], &c(1)[..post], &c(2)[..post], &c(3)[..post]);
                 let (x0, x1, x2, x3) = (pend[0].1, pend[1].1, pend[2].1, pend[3].1);
                 for i in 0..post {
                     y[i] = (((y[i] + c0[i] * x0) + c1[i] * x1) + c2[i] * x2) + c3[i] * x3;
@@ -142,6 +198,36 @@ mod tests {
                 s += w[i * pre + j] * x[j];
             }
             assert_eq!(y[i].to_bits(), s.to_bits(), "row {i}");
+        }
+    }
+
+    #[test]
+    fn matmat_rows_equal_matvec_bits() {
+        let (post, pre, batch) = (9, 300, 5);
+        let w: Vec<f32> = (0..post * pre)
+            .map(|k| ((k * 31 % 17) as f32 - 8.0) * 0.0123)
+            .collect();
+        let x: Vec<f32> = (0..batch * pre)
+            .map(|k| {
+                if k % 4 == 0 {
+                    0.0
+                } else {
+                    (k % 13) as f32 * 0.07
+                }
+            })
+            .collect();
+        let p = proj(post, pre, &w);
+        let mut y = vec![1.0; batch * post];
+        matmat(&p, &x, &mut y, batch);
+        for b in 0..batch {
+            let mut yb = vec![0.0; post];
+            matvec(&p, &x[b * pre..(b + 1) * pre], &mut yb);
+            let got: Vec<u32> = y[b * post..(b + 1) * post]
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let want: Vec<u32> = yb.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "row {b}");
         }
     }
 

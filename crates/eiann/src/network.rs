@@ -163,6 +163,8 @@ pub struct Network {
     /// Scratch vectors (no allocation in the step loop).
     pub(crate) scratch_delta: Vec<f32>,
     pub(crate) scratch_y: Vec<f32>,
+    /// Number of samples integrated side by side in the forward phase (1 for training).
+    pub(crate) batch: usize,
     /// The seed the weights were drawn with (None when loaded from a state dict).
     pub seed: Option<u64>,
 }
@@ -286,8 +288,49 @@ impl Network {
             scratch_rowsum: vec![0.0; max_size],
             scratch_delta: vec![0.0; max_size],
             scratch_y: vec![0.0; max_size],
+            batch: 1,
             seed: None,
         }
+    }
+
+    /// Number of samples the forward phase integrates side by side (1 unless set).
+    pub fn batch_size(&self) -> usize {
+        self.batch
+    }
+
+    /// Set how many samples [`Network::forward`] integrates side by side (for fast evaluation; each
+    /// sample gets exactly the bits it gets alone). The supervised phase and learning need batch size 1.
+    pub fn set_batch_size(&mut self, batch: usize) -> Result<()> {
+        if batch == 0 {
+            return Err(Error::invalid("batch size", "must be at least 1"));
+        }
+        if batch == self.batch {
+            return Ok(());
+        }
+        self.batch = batch;
+        for (p, spec) in self.pops.iter_mut().zip(&self.spec.populations) {
+            for v in [&mut p.state, &mut p.activity, &mut p.prev_activity] {
+                v.clear();
+                v.resize(batch * spec.size, 0.0);
+            }
+        }
+        for (d, ps) in self.input_drive.iter_mut().zip(&self.spec.projections) {
+            if !d.is_empty() || self.spec.populations[ps.pre].is_input {
+                d.clear();
+                d.resize(batch * self.spec.populations[ps.post].size, 0.0);
+            }
+        }
+        let max = self
+            .spec
+            .populations
+            .iter()
+            .map(|p| p.size)
+            .max()
+            .unwrap_or(0);
+        self.scratch_delta.resize(batch * max, 0.0);
+        self.scratch_y.resize(batch * max, 0.0);
+        self.input_drive_valid = false;
+        Ok(())
     }
 
     /// Build a network from a spec and load every parameter from `state` (EIANN `load_state_dict`).

@@ -58,7 +58,7 @@ impl DynamicsSeries {
     ) -> Result<DynamicsSeries> {
         let mut rec = Recording::new(net.spec());
         net.forward(input, Some(&mut rec))?;
-        net.update_forward_state(Some(&mut rec));
+        net.update_forward_state(Some(&mut rec))?;
         net.backward(target, true, Some(&mut rec))?;
         Self::from_recording(net, &rec, variant)
     }

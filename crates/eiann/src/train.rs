@@ -138,12 +138,18 @@ impl Network {
     /// update. Allocation-free. The constraint pass touches only the weights the rules changed, which
     /// gives the same bits as EIANN's full pass (see [`Network::constrain_weights`]).
     pub fn train_step(&mut self, input: &[f32], target: &[f32]) -> Result<f32> {
+        if self.batch != 1 {
+            return Err(crate::Error::invalid(
+                "train_step",
+                format!("needs batch size 1 (set to {})", self.batch),
+            ));
+        }
         let out_size = self.spec.populations[self.spec.output].size;
         if target.len() != out_size {
             return Err(crate::Error::shape("target", out_size, target.len()));
         }
         let loss = mse_loss(self.forward(input, None)?, target);
-        self.update_forward_state(None);
+        self.update_forward_state(None)?;
         self.backward(target, false, None)?;
         self.step_rules();
         self.constrain_changed();
@@ -293,7 +299,7 @@ mod tests {
             let (x, t) = sample(s);
             let l1 = fast.train_step(&x, &t).unwrap();
             full.forward(&x, None).unwrap();
-            full.update_forward_state(None);
+            full.update_forward_state(None).unwrap();
             full.backward(&t, false, None).unwrap();
             full.step_rules();
             full.constrain_weights();
