@@ -12,7 +12,7 @@
 //!   test = all 10,000 test items ([`Mnist`]).
 //! * `batch_size='full_dataset'` is one unshuffled batch of the 50,000 train items in file order: that is
 //!   [`Mnist::full_dataset`] (= [`Mnist::train`]), whose row `i` has dataset index `i`, so the figure's
-//!   `data[sample_idx]` is `mnist.train.images.row(sample_idx)` for `sample_idx < 50_000`.
+//!   `data[sample_idx]` is `mnist.train.image(sample_idx)` for `sample_idx < 50_000`.
 //!
 //! Shuffling (the `torch.Generator` sample order) is not done here; it belongs to the training loop.
 //! Fetching is not done here either: `just data` (`data/fetch_mnist.sh`) downloads the files; this
@@ -22,7 +22,7 @@ use std::ffi::OsString;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, ArrayView1};
+use ndarray::{Array1, Array2};
 use sha2::{Digest, Sha256};
 
 use super::idx::{self, IdxImages, IMAGE_SIZE, NUM_CLASSES};
@@ -128,11 +128,13 @@ pub fn one_hot(label: u8) -> [f32; NUM_CLASSES] {
 /// A run of MNIST items in file order, each with its dataset index: the equivalent of one of EIANN's
 /// `MNIST_train[a:b]` / `MNIST_test` lists of `(index, data, target)` tuples.
 ///
-/// Row `i` of `images`, `labels[i]` and `dataset_index[i]` describe the same item.
+/// Row `i` of `pixels`, `labels[i]` and `dataset_index[i]` describe the same item. Pixels are kept as
+/// the file's bytes (a quarter of the memory of float32) and converted to EIANN's `fl(p / 255)` float32
+/// values when a sample is read.
 #[derive(Clone, PartialEq)]
 pub struct Split {
-    /// Pixels, shape `(len, 784)`: row `i` is item `i` flattened row-major, values `fl(p / 255)`.
-    pub images: Array2<f32>,
+    /// Raw pixels, shape `(len, 784)`: row `i` is item `i` flattened row-major.
+    pub pixels: Array2<u8>,
     /// Digit labels 0..=9 (the argmax of the one-hot target).
     pub labels: Vec<u8>,
     /// Position of each item in its IDX file (the `index` of EIANN's `(index, data, target)` items).
@@ -154,11 +156,10 @@ impl Split {
     fn from_idx(images: &IdxImages, labels: &[u8], range: Range<usize>) -> Result<Split> {
         let n = range.len();
         let bytes = &images.pixels()[range.start * IMAGE_SIZE..range.end * IMAGE_SIZE];
-        let pixels: Vec<f32> = bytes.iter().map(|&p| pixel_to_f32(p)).collect();
-        let images = Array2::from_shape_vec((n, IMAGE_SIZE), pixels)
+        let pixels = Array2::from_shape_vec((n, IMAGE_SIZE), bytes.to_vec())
             .map_err(|e| Error::shape("MNIST split images", format!("({n}, 784)"), e))?;
         Ok(Split {
-            images,
+            pixels,
             labels: labels[range.clone()].to_vec(),
             dataset_index: range.collect(),
         })
@@ -174,12 +175,22 @@ impl Split {
         self.labels.is_empty()
     }
 
-    /// The 784 float32 pixels of item `i` (EIANN's `data`).
+    /// The 784 float32 pixels of item `i` (EIANN's `data`, `fl(p / 255)`).
     ///
     /// # Panics
     /// If `i >= self.len()`.
-    pub fn image(&self, i: usize) -> ArrayView1<'_, f32> {
-        self.images.row(i)
+    pub fn image(&self, i: usize) -> Array1<f32> {
+        self.pixels.row(i).mapv(pixel_to_f32)
+    }
+
+    /// Write the 784 float32 pixels of item `i` into `out` (no allocation).
+    ///
+    /// # Panics
+    /// If `i >= self.len()` or `out` is shorter than 784.
+    pub fn image_into(&self, i: usize, out: &mut [f32]) {
+        for (o, &p) in out.iter_mut().zip(self.pixels.row(i)) {
+            *o = pixel_to_f32(p);
+        }
     }
 
     /// The digit label of item `i`.
@@ -223,12 +234,33 @@ impl Split {
 
     /// Iterates over `(dataset_index, image, target)` in file order: EIANN's
     /// `for idx, data, target in dataloader` with batch size 1 and no shuffling.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, ArrayView1<'_, f32>, [f32; NUM_CLASSES])> {
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Array1<f32>, [f32; NUM_CLASSES])> + '_ {
         self.dataset_index
             .iter()
-            .zip(self.images.rows())
+            .zip(self.pixels.rows())
             .zip(&self.labels)
-            .map(|((&d, row), &l)| (d, row, one_hot(l)))
+            .map(|((&d, row), &l)| (d, row.mapv(pixel_to_f32), one_hot(l)))
+    }
+}
+
+impl crate::samples::Samples for Split {
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+    fn input_size(&self) -> usize {
+        IMAGE_SIZE
+    }
+    fn num_classes(&self) -> usize {
+        NUM_CLASSES
+    }
+    fn input_into(&self, i: usize, out: &mut [f32]) {
+        self.image_into(i, out)
+    }
+    fn label(&self, i: usize) -> usize {
+        usize::from(self.labels[i])
+    }
+    fn dataset_index(&self, i: usize) -> usize {
+        self.dataset_index[i]
     }
 }
 
@@ -240,7 +272,7 @@ impl std::fmt::Debug for Split {
         };
         f.debug_struct("Split")
             .field("len", &self.len())
-            .field("images", &self.images.dim())
+            .field("pixels", &self.pixels.dim())
             .field("dataset_index", &range)
             .finish()
     }
@@ -556,7 +588,7 @@ mod tests {
         assert_eq!(m.train.dataset_index, vec![0, 1, 2, 3, 4, 5]);
         assert_eq!(m.val.dataset_index, vec![6, 7, 8]);
         assert_eq!(m.test.dataset_index, vec![0, 1, 2, 3]);
-        assert_eq!(m.train.images.dim(), (6, IMAGE_SIZE));
+        assert_eq!(m.train.pixels.dim(), (6, IMAGE_SIZE));
         assert_eq!(m.val.labels, vec![6, 7, 8]);
         assert_eq!(m.test.labels, vec![9, 8, 7, 6]);
         // Row = dataset index in train; val row 0 is file item 6 (filled with pixel 6).
@@ -716,9 +748,9 @@ mod tests {
         verify_checksums(&dir).unwrap();
         eprintln!("verify_checksums took {:?}", start.elapsed());
 
-        assert_eq!(m.train.images.dim(), (50_000, 784));
-        assert_eq!(m.val.images.dim(), (10_000, 784));
-        assert_eq!(m.test.images.dim(), (10_000, 784));
+        assert_eq!(m.train.pixels.dim(), (50_000, 784));
+        assert_eq!(m.val.pixels.dim(), (10_000, 784));
+        assert_eq!(m.test.pixels.dim(), (10_000, 784));
         assert_eq!(m.train.dataset_index[49_999], 49_999);
         assert_eq!(m.val.dataset_index[0], 50_000);
         assert_eq!(m.val.dataset_index[9_999], 59_999);
@@ -744,7 +776,7 @@ mod tests {
         );
         assert_eq!(&m.train.labels[..8], &[5, 0, 4, 1, 9, 2, 1, 3]);
         assert_eq!(&m.test.labels[..3], &[7, 2, 1]);
-        assert!(m.train.images.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        assert!(m.train.image(0).iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert_eq!(m.train.target(0), one_hot(5));
 
         // The whole training file agrees with train + val.
