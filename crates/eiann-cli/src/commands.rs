@@ -1,0 +1,157 @@
+//! The three subcommands: argument checks, calls into the library, progress and printing.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use eiann::data::{resolve_mnist_dir, Mnist};
+use eiann::evaluate::evaluate;
+use eiann::run::{load_saved, RunSpec, SavedNetwork};
+use eiann::train::TrainEvent;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{EvaluateArgs, InspectArgs, SplitName, TrainArgs};
+
+/// Repository-relative default of the MNIST folder (resolved against the current directory).
+const DEFAULT_MNIST: &str = "data/datasets/MNIST/raw";
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    if a.steps == 0 || a.epochs == 0 {
+        bail!("--steps and --epochs must be at least 1");
+    }
+    if a.checkpoint_every == Some(0) || a.val_every == Some(0) {
+        bail!("--checkpoint-every and --val-every must be at least 1");
+    }
+    let spec = RunSpec {
+        config: a.config.clone(),
+        network_seed: a.network_seed,
+        data_seed: a.data_seed,
+        steps: a.steps,
+        epochs: a.epochs,
+        checkpoint_every: a.checkpoint_every,
+        val_every: a.val_every,
+        test: a.test,
+        threads: a.threads,
+    };
+    let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
+    let mnist = Mnist::load(&mnist_dir)?;
+    let total = (a.steps * a.epochs) as u64;
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps ({per_sec}, eta {eta}) {msg}")
+            .context("progress bar template")?,
+    );
+    let mut window: Vec<f32> = Vec::with_capacity(100);
+    let mut last_val: Option<f32> = None;
+    let t0 = Instant::now();
+    let run = eiann::run::train_run(&spec, &mnist, &mut |e| match e {
+        TrainEvent::Step { loss, step, .. } => {
+            if window.len() == 100 {
+                window.remove(0);
+            }
+            window.push(loss);
+            if step % 50 == 0 || step + 1 == total as usize {
+                let mean = window.iter().sum::<f32>() / window.len() as f32;
+                let val = last_val.map_or(String::new(), |v| format!(", val acc {v:.2}%"));
+                bar.set_message(format!("loss {mean:.4}{val}"));
+                bar.set_position(step as u64 + 1);
+            }
+        }
+        TrainEvent::Validation { eval, .. } => last_val = Some(eval.accuracy),
+    })?;
+    bar.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    let out = match &a.out {
+        Some(p) => p.clone(),
+        None => run.checkpoint.default_path("."),
+    };
+    run.checkpoint.save(&out).with_context(|| format!("saving {}", out.display()))?;
+    let ck = &run.checkpoint;
+    let mean_loss = {
+        let tail = &ck.loss_history[ck.loss_history.len().saturating_sub(100)..];
+        tail.iter().sum::<f32>() / tail.len().max(1) as f32
+    };
+    let val = ck
+        .val_accuracy_history
+        .last()
+        .zip(ck.val_history_train_steps.last())
+        .map_or("no validation".to_string(), |(a, s)| format!("validation accuracy {a:.2}% at step {s}"));
+    let test = ck.test_accuracy.map_or(String::new(), |t| format!(", test accuracy {t:.2}%"));
+    println!(
+        "trained {} steps in {:.1} s ({:.0} samples/s); final loss {:.5} (mean of last 100 {:.5}); {val}{test}; {} checkpoints saved to {}",
+        ck.total_steps,
+        secs,
+        run.train_seconds.max(1e-9).recip() * ck.total_steps as f64,
+        ck.loss_history.last().copied().unwrap_or(f32::NAN),
+        mean_loss,
+        ck.param_history.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn evaluate_cmd_split(m: &Mnist, s: SplitName) -> &eiann::data::Split {
+    match s {
+        SplitName::Val => &m.val,
+        SplitName::Test => &m.test,
+    }
+}
+
+pub fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let saved = load_saved(&a.checkpoint, a.config.as_deref())?;
+    let (net, step) = saved.network_at(a.step)?;
+    let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
+    let mnist = Mnist::load(&mnist_dir)?;
+    let split = evaluate_cmd_split(&mnist, a.split);
+    let e = evaluate(&net, split, a.threads)?;
+    println!("accuracy: {:.2}", e.accuracy);
+    println!(
+        "({} of {} {} samples correct; loss {:.5}; parameters of {})",
+        e.correct,
+        e.n,
+        match a.split {
+            SplitName::Val => "validation",
+            SplitName::Test => "test",
+        },
+        e.loss,
+        step.map_or("the final state".to_string(), |s| format!("train step {s}"))
+    );
+    Ok(())
+}
+
+pub fn inspect(a: InspectArgs) -> Result<()> {
+    match load_saved(&a.checkpoint, None)? {
+        SavedNetwork::Pickle(ck) => {
+            println!("file: {}", a.checkpoint.display());
+            println!("format: {} version {} ({})", eiann::checkpoint::FORMAT_MARKER, ck.format_version, ck.created_by);
+            println!("config: {}", ck.config_name);
+            println!("network seed: {}", ck.network_seed);
+            println!("data seed: {}", ck.data_seed);
+            println!("epochs: {}, samples per epoch: {}, steps trained: {}", ck.epochs, ck.samples_per_epoch, ck.total_steps);
+            println!("checkpoints stored: {} (interval {:?})", ck.param_history.len(), ck.store_params_interval);
+            println!("steps stored: {:?}", ck.param_history_steps);
+            let head: Vec<usize> = ck.sample_order.iter().take(a.head).copied().collect();
+            println!("sample order (first {}): {:?}", head.len(), head);
+            println!("sample at each stored step:");
+            for &s in &ck.param_history_steps {
+                match ck.sample_order.get(s) {
+                    Some(i) => println!("  step {s}: sample {i}"),
+                    None => println!("  step {s}: (not recorded)"),
+                }
+            }
+            if let (Some(a), Some(s)) = (ck.val_accuracy_history.last(), ck.val_history_train_steps.last()) {
+                println!("last validation accuracy: {a:.2}% at step {s}");
+            }
+            if let Some(t) = ck.test_accuracy {
+                println!("test accuracy: {t:.2}%");
+            }
+        }
+        SavedNetwork::StateFile { path, meta, .. } => {
+            println!("file: {} (state file with EIANN state_dict names)", path.display());
+            for line in meta {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! Complete runs for the CLI and the notebooks: train a network from its seeds into a [`Checkpoint`], and
+//! load a saved network from an eiann pickle or from an `.npz` state file of the original PyTorch network.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::checkpoint::Checkpoint;
+use crate::config::NetworkSpec;
+use crate::data::Mnist;
+use crate::error::{Error, Result};
+use crate::evaluate::evaluate;
+use crate::network::Network;
+use crate::npz::{Npz, NpyArray};
+use crate::state::StateDict;
+use crate::train::{train, Interval, TrainEvent, TrainOptions};
+
+/// The Figure 3 network config, relative to the repository root.
+pub const FIGURE3_CONFIG: &str =
+    "data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml";
+
+/// The original network's checkpoint 30 (PyTorch EIANN, seeds 66049/257), relative to the repository root.
+pub const REFERENCE_STATE: &str = "data/reference/eiann_pytorch_66049_257_step2999.npz";
+
+/// What to train: the arguments of `eiann train`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// Network config (YAML).
+    pub config: PathBuf,
+    /// Weight-initialisation seed.
+    pub network_seed: u64,
+    /// Data-order seed.
+    pub data_seed: u64,
+    /// Steps per epoch (≤ 50,000).
+    pub steps: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Store the parameters every N steps (`(0, −1, N)`).
+    pub checkpoint_every: Option<usize>,
+    /// Evaluate the validation set every N steps (`(0, −1, N)`).
+    pub val_every: Option<usize>,
+    /// Evaluate the test set at the end.
+    pub test: bool,
+    /// Validation threads (0 = all cores).
+    pub threads: usize,
+}
+
+impl RunSpec {
+    /// The Figure 3 run: seeds 66049/257, 3,000 steps, parameters every 100 steps.
+    pub fn figure3(config: impl Into<PathBuf>) -> RunSpec {
+        RunSpec {
+            config: config.into(),
+            network_seed: 66049,
+            data_seed: 257,
+            steps: 3000,
+            epochs: 1,
+            checkpoint_every: Some(100),
+            val_every: None,
+            test: false,
+            threads: 0,
+        }
+    }
+}
+
+/// The result of [`train_run`].
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Everything to save.
+    pub checkpoint: Checkpoint,
+    /// The trained network.
+    pub network: Network,
+    /// Wall time of the training loop alone (without validation), in seconds.
+    pub train_seconds: f64,
+}
+
+fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
+    every.map_or((0, -1, 0), |n| (0, -1, n as i64))
+}
+
+/// Train a network from `spec` on EIANN's MNIST splits and collect it into a [`Checkpoint`] (not saved).
+pub fn train_run(spec: &RunSpec, mnist: &Mnist, on_event: &mut dyn FnMut(TrainEvent)) -> Result<RunOutput> {
+    let net_spec = NetworkSpec::from_file(&spec.config)?;
+    let mut net = Network::new(net_spec.clone(), spec.network_seed);
+    let opts = TrainOptions {
+        epochs: spec.epochs,
+        samples_per_epoch: Some(spec.steps),
+        data_seed: spec.data_seed,
+        store_params_interval: spec.checkpoint_every.map(|n| Interval::new(0, -1, n as i64)),
+        val_interval: spec.val_every.map(|n| Interval::new(0, -1, n as i64)),
+        threads: spec.threads,
+    };
+    let mut val_seconds = 0.0;
+    let t0 = Instant::now();
+    let mut last = Instant::now();
+    let history = train(&mut net, &mnist.train, Some(&mnist.val), &opts, &mut |e| {
+        if let TrainEvent::Validation { .. } = e {
+            val_seconds += last.elapsed().as_secs_f64();
+        }
+        on_event(e);
+        last = Instant::now();
+    })?;
+    let train_seconds = (t0.elapsed().as_secs_f64() - val_seconds).max(0.0);
+    let test_accuracy = if spec.test {
+        Some(evaluate(&net, &mnist.test, spec.threads)?.accuracy)
+    } else {
+        None
+    };
+    let to_usize = |v: &[i64]| v.iter().map(|&x| x.max(0) as usize).collect::<Vec<_>>();
+    let (steps, states): (Vec<i64>, Vec<StateDict>) = history
+        .param_history_steps
+        .iter()
+        .zip(&history.param_history)
+        .filter(|(s, _)| **s >= 0)
+        .map(|(s, d)| (*s, d.clone()))
+        .unzip();
+    let checkpoint = Checkpoint {
+        config_name: net_spec.name.clone(),
+        config_yaml: net_spec.source_yaml.clone(),
+        network_seed: spec.network_seed,
+        data_seed: spec.data_seed,
+        epochs: spec.epochs,
+        samples_per_epoch: spec.steps,
+        total_steps: history.loss_history.len(),
+        store_params_interval: interval_tuple(spec.checkpoint_every),
+        val_interval: interval_tuple(spec.val_every),
+        test_accuracy,
+        final_state: net.state_dict(),
+        param_history_steps: to_usize(&steps),
+        param_history: states,
+        sample_order: to_usize(&history.sample_order),
+        loss_history: history.loss_history,
+        val_history_train_steps: to_usize(&history.val_steps),
+        val_loss_history: history.val_loss,
+        val_accuracy_history: history.val_accuracy,
+        ..Checkpoint::default()
+    };
+    Ok(RunOutput {
+        checkpoint,
+        network: net,
+        train_seconds,
+    })
+}
+
+/// A saved network: our pickle, or a state file of the original PyTorch network.
+#[derive(Debug, Clone)]
+pub enum SavedNetwork {
+    /// An eiann-rs checkpoint pickle.
+    Pickle(Box<Checkpoint>),
+    /// An `.npz` with EIANN state_dict names (e.g. [`REFERENCE_STATE`]).
+    StateFile {
+        /// Where it was read from.
+        path: PathBuf,
+        /// The network's config.
+        spec: Box<NetworkSpec>,
+        /// The parameters.
+        state: StateDict,
+        /// Human-readable lines describing the `meta/*` arrays it holds.
+        meta: Vec<String>,
+        /// `meta/train_step`, when present.
+        train_step: Option<usize>,
+    },
+}
+
+/// Load a saved network. `.npz` files are read as state files and need a config: `config`, or else
+/// [`FIGURE3_CONFIG`] relative to the current directory. Anything else is read as an eiann pickle.
+pub fn load_saved(path: &Path, config: Option<&Path>) -> Result<SavedNetwork> {
+    if path.extension().is_some_and(|e| e == "npz") {
+        let cfg = config.map_or_else(|| PathBuf::from(FIGURE3_CONFIG), Path::to_path_buf);
+        let spec = NetworkSpec::from_file(&cfg)?;
+        let state = StateDict::from_npz(path)?;
+        let z = Npz::open(path)?;
+        let mut meta = Vec::new();
+        for k in z.keys().filter(|k| k.starts_with("meta/")) {
+            let name = &k["meta/".len()..];
+            let line = match z.get(k)? {
+                NpyArray::I64(a) if a.len() == 1 => format!("{name}: {}", a.iter().next().copied().unwrap_or_default()),
+                NpyArray::I64(a) => {
+                    let head: Vec<i64> = a.iter().take(10).copied().collect();
+                    format!("{name}: {} values, first {head:?}", a.len())
+                }
+                NpyArray::F32(a) => format!("{name}: {} float32 values", a.len()),
+                other => format!("{name}: {:?}", other.shape()),
+            };
+            meta.push(line);
+        }
+        let train_step = z.scalar_i64("meta/train_step").ok().map(|s| s.max(0) as usize);
+        return Ok(SavedNetwork::StateFile {
+            path: path.to_path_buf(),
+            spec: Box::new(spec),
+            state,
+            meta,
+            train_step,
+        });
+    }
+    Ok(SavedNetwork::Pickle(Box::new(Checkpoint::load(path)?)))
+}
+
+impl SavedNetwork {
+    /// The network with the parameters stored at training step `step` (`None`: the final ones), and the
+    /// step they belong to when known.
+    pub fn network_at(&self, step: Option<usize>) -> Result<(Network, Option<usize>)> {
+        match self {
+            SavedNetwork::Pickle(ck) => {
+                let spec = NetworkSpec::from_yaml_str(&ck.config_yaml, &ck.config_name, "checkpoint config_yaml")?;
+                let (state, at) = match step {
+                    None => (&ck.final_state, Some(ck.total_steps.saturating_sub(1))),
+                    Some(s) => (
+                        ck.state_at_step(s).ok_or_else(|| {
+                            Error::invalid(
+                                "step",
+                                format!("no parameters stored at step {s}; stored steps: {:?}", ck.param_history_steps),
+                            )
+                        })?,
+                        Some(s),
+                    ),
+                };
+                let mut net = Network::from_state_dict(spec, state)?;
+                net.seed = Some(ck.network_seed);
+                Ok((net, at))
+            }
+            SavedNetwork::StateFile {
+                spec,
+                state,
+                train_step,
+                path,
+                ..
+            } => {
+                if let Some(s) = step {
+                    if Some(s) != *train_step {
+                        return Err(Error::invalid(
+                            "step",
+                            format!("{} holds only the parameters of step {:?}", path.display(), train_step),
+                        ));
+                    }
+                }
+                Ok((Network::from_state_dict((**spec).clone(), state)?, *train_step))
+            }
+        }
+    }
+
+    /// Dataset index of the sample trained at `step`, when the file records the sample order.
+    pub fn sample_at_step(&self, step: usize) -> Option<usize> {
+        match self {
+            SavedNetwork::Pickle(ck) => ck.sample_order.get(step).copied(),
+            SavedNetwork::StateFile { path, .. } => Npz::open(path)
+                .ok()?
+                .i64("meta/sample_order")
+                .ok()?
+                .iter()
+                .nth(step)
+                .map(|&v| v.max(0) as usize),
+        }
+    }
+}
