@@ -1,1 +1,0 @@
-//! Checkpoints: a network with its training history saved as a Python-readable pickle.
