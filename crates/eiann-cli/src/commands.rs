@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use eiann::data::{resolve_mnist_dir, Mnist};
-use eiann::evaluate::evaluate;
+use eiann::evaluate::evaluate as evaluate_network;
 use eiann::run::{load_saved, RunSpec, SavedNetwork};
 use eiann::train::TrainEvent;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{EvaluateArgs, InspectArgs, SplitName, TrainArgs};
+use crate::{say, EvaluateArgs, InspectArgs, SplitName, TrainArgs};
 
 /// Repository-relative default of the MNIST folder (resolved against the current directory).
 const DEFAULT_MNIST: &str = "data/datasets/MNIST/raw";
@@ -33,13 +33,21 @@ pub fn train(a: TrainArgs) -> Result<()> {
         test: a.test,
         threads: a.threads,
     };
+    // Check the config before spending time on the data.
+    eiann::NetworkSpec::from_file(&a.config)?;
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
     let mnist = Mnist::load(&mnist_dir)?;
     let total = (a.steps * a.epochs) as u64;
-    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps ({per_sec}, eta {eta}) {msg}")
-            .context("progress bar template")?,
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps ({per_sec}, eta {eta}) {msg}",
+        )
+        .context("progress bar template")?,
     );
     let mut window: Vec<f32> = Vec::with_capacity(100);
     let mut last_val: Option<f32> = None;
@@ -65,7 +73,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
         Some(p) => p.clone(),
         None => run.checkpoint.default_path("."),
     };
-    run.checkpoint.save(&out).with_context(|| format!("saving {}", out.display()))?;
+    run.checkpoint
+        .save(&out)
+        .with_context(|| format!("saving {}", out.display()))?;
     let ck = &run.checkpoint;
     let mean_loss = {
         let tail = &ck.loss_history[ck.loss_history.len().saturating_sub(100)..];
@@ -75,9 +85,13 @@ pub fn train(a: TrainArgs) -> Result<()> {
         .val_accuracy_history
         .last()
         .zip(ck.val_history_train_steps.last())
-        .map_or("no validation".to_string(), |(a, s)| format!("validation accuracy {a:.2}% at step {s}"));
-    let test = ck.test_accuracy.map_or(String::new(), |t| format!(", test accuracy {t:.2}%"));
-    println!(
+        .map_or("no validation".to_string(), |(a, s)| {
+            format!("validation accuracy {a:.2}% at step {s}")
+        });
+    let test = ck
+        .test_accuracy
+        .map_or(String::new(), |t| format!(", test accuracy {t:.2}%"));
+    say!(
         "trained {} steps in {:.1} s ({:.0} samples/s); final loss {:.5} (mean of last 100 {:.5}); {val}{test}; {} checkpoints saved to {}",
         ck.total_steps,
         secs,
@@ -90,7 +104,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn evaluate_cmd_split(m: &Mnist, s: SplitName) -> &eiann::data::Split {
+fn evaluate_cmd_split(m: &Mnist, s: SplitName) -> &eiann::data::Split {
     match s {
         SplitName::Val => &m.val,
         SplitName::Test => &m.test,
@@ -103,9 +117,9 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
     let mnist = Mnist::load(&mnist_dir)?;
     let split = evaluate_cmd_split(&mnist, a.split);
-    let e = evaluate(&net, split, a.threads)?;
-    println!("accuracy: {:.2}", e.accuracy);
-    println!(
+    let e = evaluate_network(&net, split, a.threads)?;
+    say!("accuracy: {:.2}", e.accuracy);
+    say!(
         "({} of {} {} samples correct; loss {:.5}; parameters of {})",
         e.correct,
         e.n,
@@ -122,34 +136,54 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
 pub fn inspect(a: InspectArgs) -> Result<()> {
     match load_saved(&a.checkpoint, None)? {
         SavedNetwork::Pickle(ck) => {
-            println!("file: {}", a.checkpoint.display());
-            println!("format: {} version {} ({})", eiann::checkpoint::FORMAT_MARKER, ck.format_version, ck.created_by);
-            println!("config: {}", ck.config_name);
-            println!("network seed: {}", ck.network_seed);
-            println!("data seed: {}", ck.data_seed);
-            println!("epochs: {}, samples per epoch: {}, steps trained: {}", ck.epochs, ck.samples_per_epoch, ck.total_steps);
-            println!("checkpoints stored: {} (interval {:?})", ck.param_history.len(), ck.store_params_interval);
-            println!("steps stored: {:?}", ck.param_history_steps);
+            say!("file: {}", a.checkpoint.display());
+            say!(
+                "format: {} version {} ({})",
+                eiann::checkpoint::FORMAT_MARKER,
+                ck.format_version,
+                ck.created_by
+            );
+            say!("config: {}", ck.config_name);
+            say!("network seed: {}", ck.network_seed);
+            say!("data seed: {}", ck.data_seed);
+            say!(
+                "epochs: {}, samples per epoch: {}, steps trained: {}",
+                ck.epochs,
+                ck.samples_per_epoch,
+                ck.total_steps
+            );
+            say!(
+                "checkpoints stored: {} (interval {:?})",
+                ck.param_history.len(),
+                ck.store_params_interval
+            );
+            say!("steps stored: {:?}", ck.param_history_steps);
             let head: Vec<usize> = ck.sample_order.iter().take(a.head).copied().collect();
-            println!("sample order (first {}): {:?}", head.len(), head);
-            println!("sample at each stored step:");
+            say!("sample order (first {}): {:?}", head.len(), head);
+            say!("sample at each stored step:");
             for &s in &ck.param_history_steps {
                 match ck.sample_order.get(s) {
-                    Some(i) => println!("  step {s}: sample {i}"),
-                    None => println!("  step {s}: (not recorded)"),
+                    Some(i) => say!("  step {s}: sample {i}"),
+                    None => say!("  step {s}: (not recorded)"),
                 }
             }
-            if let (Some(a), Some(s)) = (ck.val_accuracy_history.last(), ck.val_history_train_steps.last()) {
-                println!("last validation accuracy: {a:.2}% at step {s}");
+            if let (Some(a), Some(s)) = (
+                ck.val_accuracy_history.last(),
+                ck.val_history_train_steps.last(),
+            ) {
+                say!("last validation accuracy: {a:.2}% at step {s}");
             }
             if let Some(t) = ck.test_accuracy {
-                println!("test accuracy: {t:.2}%");
+                say!("test accuracy: {t:.2}%");
             }
         }
         SavedNetwork::StateFile { path, meta, .. } => {
-            println!("file: {} (state file with EIANN state_dict names)", path.display());
+            say!(
+                "file: {} (state file with EIANN state_dict names)",
+                path.display()
+            );
             for line in meta {
-                println!("{line}");
+                say!("{line}");
             }
         }
     }

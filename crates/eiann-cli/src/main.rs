@@ -9,6 +9,22 @@
 
 mod commands;
 
+/// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`), instead of
+/// panicking on the broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("eiann: error: cannot write to stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+pub(crate) use say;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -19,6 +19,7 @@ pub mod npz;
 pub mod record;
 pub mod rng;
 pub mod rules;
+pub mod run;
 pub mod samples;
 pub mod series;
 pub mod spiking;

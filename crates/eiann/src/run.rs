@@ -10,7 +10,7 @@ use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
 use crate::network::Network;
-use crate::npz::{Npz, NpyArray};
+use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
 use crate::train::{train, Interval, TrainEvent, TrainOptions};
 
@@ -77,14 +77,20 @@ fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
 }
 
 /// Train a network from `spec` on EIANN's MNIST splits and collect it into a [`Checkpoint`] (not saved).
-pub fn train_run(spec: &RunSpec, mnist: &Mnist, on_event: &mut dyn FnMut(TrainEvent)) -> Result<RunOutput> {
+pub fn train_run(
+    spec: &RunSpec,
+    mnist: &Mnist,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> Result<RunOutput> {
     let net_spec = NetworkSpec::from_file(&spec.config)?;
     let mut net = Network::new(net_spec.clone(), spec.network_seed);
     let opts = TrainOptions {
         epochs: spec.epochs,
         samples_per_epoch: Some(spec.steps),
         data_seed: spec.data_seed,
-        store_params_interval: spec.checkpoint_every.map(|n| Interval::new(0, -1, n as i64)),
+        store_params_interval: spec
+            .checkpoint_every
+            .map(|n| Interval::new(0, -1, n as i64)),
         val_interval: spec.val_every.map(|n| Interval::new(0, -1, n as i64)),
         threads: spec.threads,
     };
@@ -172,7 +178,9 @@ pub fn load_saved(path: &Path, config: Option<&Path>) -> Result<SavedNetwork> {
         for k in z.keys().filter(|k| k.starts_with("meta/")) {
             let name = &k["meta/".len()..];
             let line = match z.get(k)? {
-                NpyArray::I64(a) if a.len() == 1 => format!("{name}: {}", a.iter().next().copied().unwrap_or_default()),
+                NpyArray::I64(a) if a.len() == 1 => {
+                    format!("{name}: {}", a.iter().next().copied().unwrap_or_default())
+                }
                 NpyArray::I64(a) => {
                     let head: Vec<i64> = a.iter().take(10).copied().collect();
                     format!("{name}: {} values, first {head:?}", a.len())
@@ -182,7 +190,10 @@ pub fn load_saved(path: &Path, config: Option<&Path>) -> Result<SavedNetwork> {
             };
             meta.push(line);
         }
-        let train_step = z.scalar_i64("meta/train_step").ok().map(|s| s.max(0) as usize);
+        let train_step = z
+            .scalar_i64("meta/train_step")
+            .ok()
+            .map(|s| s.max(0) as usize);
         return Ok(SavedNetwork::StateFile {
             path: path.to_path_buf(),
             spec: Box::new(spec),
@@ -200,14 +211,21 @@ impl SavedNetwork {
     pub fn network_at(&self, step: Option<usize>) -> Result<(Network, Option<usize>)> {
         match self {
             SavedNetwork::Pickle(ck) => {
-                let spec = NetworkSpec::from_yaml_str(&ck.config_yaml, &ck.config_name, "checkpoint config_yaml")?;
+                let spec = NetworkSpec::from_yaml_str(
+                    &ck.config_yaml,
+                    &ck.config_name,
+                    "checkpoint config_yaml",
+                )?;
                 let (state, at) = match step {
                     None => (&ck.final_state, Some(ck.total_steps.saturating_sub(1))),
                     Some(s) => (
                         ck.state_at_step(s).ok_or_else(|| {
                             Error::invalid(
                                 "step",
-                                format!("no parameters stored at step {s}; stored steps: {:?}", ck.param_history_steps),
+                                format!(
+                                    "no parameters stored at step {s}; stored steps: {:?}",
+                                    ck.param_history_steps
+                                ),
                             )
                         })?,
                         Some(s),
@@ -228,11 +246,18 @@ impl SavedNetwork {
                     if Some(s) != *train_step {
                         return Err(Error::invalid(
                             "step",
-                            format!("{} holds only the parameters of step {:?}", path.display(), train_step),
+                            format!(
+                                "{} holds only the parameters of step {:?}",
+                                path.display(),
+                                train_step
+                            ),
                         ));
                     }
                 }
-                Ok((Network::from_state_dict((**spec).clone(), state)?, *train_step))
+                Ok((
+                    Network::from_state_dict((**spec).clone(), state)?,
+                    *train_step,
+                ))
             }
         }
     }
