@@ -62,3 +62,40 @@ fn state_files_without_weights_are_refused() {
     assert!(e.contains("holds no weight"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The automatic example-unit rule reproduces the units recorded in the fig3 fixtures
+/// (`fig3_seed66049_info.json`: auto units (94, 223); `fig3.npz`: (223, 417), stored as the example units).
+#[test]
+fn example_unit_rule_matches_the_fixtures() {
+    use eiann::series::example_units;
+    let dir = root().join("tests/fixtures/parity");
+    let z = Npz::open(dir.join("fig3_seed66049.npz")).unwrap();
+    let d = z
+        .f32("dendritic_state_H2E_cropped")
+        .unwrap()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap();
+    let a = z
+        .f32("activity_dynamics_cropped/H2E")
+        .unwrap()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap();
+    assert_eq!(example_units(d.view(), a.view()).unwrap(), (94, 223));
+    if let Ok(z) = Npz::open(root().join("../shared/fixtures/parity/fig3.npz")) {
+        let d = z
+            .f32("dendritic_state_H2E_cropped")
+            .unwrap()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap();
+        let a = z
+            .f32("activity_dynamics_cropped/H2E")
+            .unwrap()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap();
+        let want = (
+            z.scalar_i64("positive_unit_idx").unwrap() as usize,
+            z.scalar_i64("negative_unit_idx").unwrap() as usize,
+        );
+        assert_eq!(example_units(d.view(), a.view()).unwrap(), want);
+    }
+}

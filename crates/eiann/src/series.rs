@@ -224,6 +224,42 @@ impl DynamicsSeries {
     }
 }
 
+/// The example units of the figure chosen automatically (fixtures README rule): among units active at the
+/// last sensory step (`activity[BEFORE_NUDGE_ROW, u] > 0`), the one with the largest and the one with the
+/// smallest dendritic state at the last cropped row. Inputs are the cropped `(21, n)` series.
+/// Returns `(positive, negative)`; an error when no unit is active before the nudge.
+pub fn example_units(
+    dendrite_crop: ArrayView2<'_, f32>,
+    activity_crop: ArrayView2<'_, f32>,
+) -> Result<(usize, usize)> {
+    if dendrite_crop.dim() != activity_crop.dim() || dendrite_crop.nrows() <= BEFORE_NUDGE_ROW {
+        return Err(Error::shape(
+            "example unit series",
+            format!("two equal shapes with more than {BEFORE_NUDGE_ROW} rows"),
+            format!("{:?} and {:?}", dendrite_crop.dim(), activity_crop.dim()),
+        ));
+    }
+    let last = dendrite_crop.row(dendrite_crop.nrows() - 1);
+    let active: Vec<usize> = (0..activity_crop.ncols())
+        .filter(|&u| activity_crop[[BEFORE_NUDGE_ROW, u]] > 0.0)
+        .collect();
+    let pos = active
+        .iter()
+        .copied()
+        .max_by(|&a, &b| last[a].total_cmp(&last[b]).then(b.cmp(&a)));
+    let neg = active
+        .iter()
+        .copied()
+        .min_by(|&a, &b| last[a].total_cmp(&last[b]).then(a.cmp(&b)));
+    match (pos, neg) {
+        (Some(p), Some(n)) => Ok((p, n)),
+        _ => Err(Error::invalid(
+            "example units",
+            "no unit is active before the nudge",
+        )),
+    }
+}
+
 fn check_range(r: &std::ops::Range<usize>, n: usize) -> Result<()> {
     if r.start >= r.end || r.end > n {
         return Err(Error::invalid(
