@@ -36,7 +36,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
     // Check the config before spending time on the data.
     eiann::NetworkSpec::from_file(&a.config)?;
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
-    let mnist = Mnist::load(&mnist_dir)?;
+    let mut mnist = Mnist::load(&mnist_dir)?;
+    // Keep in memory only the splits this run reads (a 3,000-step run must stay under 200 MB).
+    if !a.test {
+        mnist.test = eiann::data::Split::empty();
+    }
+    if a.val_every.is_none() {
+        mnist.val = eiann::data::Split::empty();
+    }
     let total = (a.steps * a.epochs) as u64;
     let bar = if a.quiet {
         ProgressBar::hidden()

@@ -165,6 +165,15 @@ impl Split {
         })
     }
 
+    /// A split with no items (to release a split a run does not need).
+    pub fn empty() -> Split {
+        Split {
+            pixels: Array2::zeros((0, IMAGE_SIZE)),
+            labels: Vec::new(),
+            dataset_index: Vec::new(),
+        }
+    }
+
     /// Number of items.
     pub fn len(&self) -> usize {
         self.labels.len()
