@@ -33,6 +33,15 @@ bench:
 train: data
     if [ -f {{pickle}} ]; then echo "{{pickle}} exists (delete it to retrain)"; else cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 3000 --checkpoint-every 100 --val-every 1000; fi
 
+# Install the notebook toolchain (idempotent): evcxr_jupyter, .venv with JupyterLab, the `rust` kernel,
+# MNIST and the trained Figure 3 network
+setup: data train
+    bash notebooks/setup.sh
+
+# Start JupyterLab (from .venv) on notebooks/; kernels start in the notebook's folder and read notebooks/evcxr.toml
+lab: setup
+    .venv/bin/jupyter lab --notebook-dir=notebooks
+
 # One full epoch with validation every 1,000 steps and the test set at the end
 epoch: data
     cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 50000 --checkpoint-every 10000 --val-every 1000 --test --out data/saved_network_pickles/mnist/epoch_66049_257.pkl
