@@ -1,0 +1,182 @@
+//! The whole spiking experiment for a set of postsynaptic units: spike generation, currents,
+//! integration, output spikes and weight changes, in the notebook's order (spec §9).
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use super::numpy_rng::NumpyRandomState;
+use super::params::SpikingParams;
+use super::poisson::generate_inhomogeneous_poisson_spikes;
+use super::population::{
+    generate_presynaptic_spikes, validate_populations, PresynapticPopulation, PresynapticSpikes,
+};
+use super::two_compartment::{eligibility_traces, integrate, total_currents};
+use super::weight_change::{weight_changes, DtpPlasticity, WeightChanges};
+use crate::{Error, Result};
+
+/// Everything one spiking simulation produces (the notebook's `pre_spike_times`, `pre_spikes`,
+/// `eligibility_traces`, `soma_voltage_trace`, `dend_voltage_trace`, `soma_spikes_*`, `rate_dW`,
+/// `spiking_dW`), for the simulated units in the order they were given.
+#[derive(Debug, Clone)]
+pub struct SpikingRun {
+    /// Simulated postsynaptic units (row `k` of the voltage matrices is unit `units[k]`).
+    pub units: Vec<usize>,
+    /// Presynaptic rates and spike trains, in population order.
+    pub presynaptic: Vec<PresynapticSpikes>,
+    /// Eligibility traces `(T, n_pre)` of each presynaptic population (parallel to `presynaptic`).
+    pub eligibility_traces: Vec<Array2<f32>>,
+    /// Somatic potential `(units, T)`.
+    pub soma_v: Array2<f32>,
+    /// Dendritic potential `(units, T)`.
+    pub dend_v: Array2<f32>,
+    /// Output spike times (ms) of each simulated unit, drawn after all presynaptic spikes, in unit order.
+    pub output_spikes: Vec<Vec<i64>>,
+    /// Rate vs spiking ΔW of the plastic projection, when a [`DtpPlasticity`] was given.
+    pub weight_changes: Option<WeightChanges>,
+}
+
+impl SpikingRun {
+    /// Index of the presynaptic population called `name`.
+    pub fn population_index(&self, name: &str) -> Result<usize> {
+        self.presynaptic
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| unknown_population(name, self.presynaptic.iter().map(|p| &p.name[..])))
+    }
+
+    /// Spikes of the presynaptic population called `name`.
+    pub fn population(&self, name: &str) -> Result<&PresynapticSpikes> {
+        Ok(&self.presynaptic[self.population_index(name)?])
+    }
+
+    /// Eligibility traces `(T, n_pre)` of the presynaptic population called `name`.
+    pub fn eligibility(&self, name: &str) -> Result<ArrayView2<'_, f32>> {
+        Ok(self.eligibility_traces[self.population_index(name)?].view())
+    }
+
+    /// Eligibility traces of `name` at the last millisecond (`eligibility_traces[pre][-1]`).
+    pub fn final_eligibility(&self, name: &str) -> Result<ArrayView1<'_, f32>> {
+        let et = &self.eligibility_traces[self.population_index(name)?];
+        let last = et.nrows().saturating_sub(1);
+        Ok(et.row(last))
+    }
+
+    /// Number of 1 ms samples `T`.
+    pub fn n_steps(&self) -> usize {
+        self.soma_v.ncols()
+    }
+}
+
+fn unknown_population<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Error {
+    Error::UnknownName {
+        kind: "presynaptic population",
+        name: name.to_string(),
+        hint: format!("; known: {}", known.collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Simulate the given postsynaptic `units` — the notebook's "Run spiking simulation" cells with
+/// `units = [positive_unit_idx, negative_unit_idx]`.
+///
+/// Order of operations (and of RNG draws, from one `NumpyRandomState::new(params.seed)`):
+/// presynaptic rates and spikes for every population in order ([`generate_presynaptic_spikes`]);
+/// currents and eligibility traces; Euler integration ([`integrate`]); then the output spikes of each
+/// unit in `units` order from the float64 rate `max(v_s, 0) · max_rate_hz` (not capped); finally
+/// the weight changes if `plasticity` is given.
+///
+/// The presynaptic spikes do not depend on `units`, so the same seed gives the same presynaptic trains
+/// and the same voltages for a unit whether it is simulated alone, with another unit or within the
+/// whole population ([`simulate_population`]); only the output spikes of later units depend on which
+/// units come before them.
+///
+/// Errors: empty `units` or an index `≥ n_post`; mismatched shapes between activities, weights and
+/// the plasticity series; unknown `plasticity.pre`; NaN activities; invalid parameters.
+pub fn simulate_units(
+    pops: &[PresynapticPopulation<'_>],
+    plasticity: Option<&DtpPlasticity<'_>>,
+    units: &[usize],
+    params: &SpikingParams,
+) -> Result<SpikingRun> {
+    let (steps, n_post) = validate_populations(pops)?;
+    params.validate()?;
+    if units.is_empty() {
+        return Err(Error::invalid("unit indices", "no units to simulate"));
+    }
+    if let Some(&bad) = units.iter().find(|&&u| u >= n_post) {
+        return Err(Error::invalid(
+            "unit index",
+            format!("unit {bad} is out of range for a postsynaptic population of {n_post}"),
+        ));
+    }
+    let plastic_index = match plasticity {
+        Some(p) => {
+            p.validate(steps, n_post)?;
+            Some(
+                pops.iter()
+                    .position(|q| q.name == p.pre)
+                    .ok_or_else(|| unknown_population(p.pre, pops.iter().map(|q| q.name)))?,
+            )
+        }
+        None => None,
+    };
+
+    let mut rng = NumpyRandomState::new(params.seed);
+    let presynaptic = generate_presynaptic_spikes(pops, params, &mut rng)?;
+    let traces: Vec<Array2<f32>> = presynaptic
+        .iter()
+        .map(|s| eligibility_traces(s, params))
+        .collect();
+    let weights: Vec<ArrayView2<'_, f32>> = pops.iter().map(|p| p.weight).collect();
+    let (dend_current, soma_current) = total_currents(&presynaptic, &weights, units, params);
+    let v = integrate(dend_current.view(), soma_current.view(), params);
+
+    let mut output_spikes = Vec::with_capacity(units.len());
+    let gain = params.max_rate_hz;
+    for soma in v.soma_v.rows() {
+        // np.clip(python_floats, 0, None) * max_rate: float64, not capped.
+        let rate: Vec<f64> = soma.iter().map(|&x| f64::from(x).max(0.0) * gain).collect();
+        output_spikes.push(generate_inhomogeneous_poisson_spikes(
+            &rate,
+            params.refractory_ms,
+            params.numpy_scalars,
+            &mut rng,
+        )?);
+    }
+
+    let weight_changes = match (plasticity, plastic_index) {
+        (Some(p), Some(i)) => {
+            let last = v.dend_v.ncols() - 1;
+            let final_dend: Vec<f32> = v.dend_v.column(last).to_vec();
+            Some(weight_changes(
+                p,
+                pops[i].activity,
+                traces[i].row(traces[i].nrows() - 1),
+                &final_dend,
+                units,
+            )?)
+        }
+        _ => None,
+    };
+
+    Ok(SpikingRun {
+        units: units.to_vec(),
+        presynaptic,
+        eligibility_traces: traces,
+        soma_v: v.soma_v,
+        dend_v: v.dend_v,
+        output_spikes,
+        weight_changes,
+    })
+}
+
+/// Simulate every postsynaptic unit (`units = 0..n_post`) at once: [`simulate_units`] with all units,
+/// so the presynaptic spikes are drawn once and the currents of each population are one sparse
+/// `(T × n_pre)·(n_pre × n_post)` product (each spike adds a weight row).
+pub fn simulate_population(
+    pops: &[PresynapticPopulation<'_>],
+    plasticity: Option<&DtpPlasticity<'_>>,
+    params: &SpikingParams,
+) -> Result<SpikingRun> {
+    let (_, n_post) = validate_populations(pops)?;
+    let units: Vec<usize> = (0..n_post).collect();
+    simulate_units(pops, plasticity, &units, params)
+}
