@@ -180,3 +180,143 @@ pub fn simulate_population(
     let units: Vec<usize> = (0..n_post).collect();
     simulate_units(pops, plasticity, &units, params)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spiking::population::Compartment;
+    use ndarray::Array2;
+
+    /// A small two-population network with smooth activities and mixed-sign weights.
+    struct Toy {
+        a_soma: Array2<f32>,
+        w_soma: Array2<f32>,
+        a_dend: Array2<f32>,
+        w_dend: Array2<f32>,
+        post_soma: Array2<f32>,
+        post_dend: Array2<f32>,
+    }
+
+    fn toy() -> Toy {
+        let steps = 21;
+        let n_post = 6;
+        Toy {
+            a_soma: Array2::from_shape_fn((steps, 30), |(t, j)| {
+                0.4 + 0.3 * ((t as f32 * 0.3 + j as f32).sin())
+            }),
+            w_soma: Array2::from_shape_fn((n_post, 30), |(u, j)| {
+                0.05 * (((u * 7 + j * 3) % 11) as f32 - 4.0)
+            }),
+            a_dend: Array2::from_shape_fn((steps, 8), |(t, j)| {
+                if t > 10 {
+                    0.2 + 0.05 * j as f32
+                } else {
+                    0.1
+                }
+            }),
+            w_dend: Array2::from_shape_fn((n_post, 8), |(u, j)| 0.1 * (((u + j) % 5) as f32 - 2.0)),
+            post_soma: Array2::from_shape_fn(
+                (steps, n_post),
+                |(_, u)| {
+                    if u == 2 {
+                        0.0
+                    } else {
+                        0.5
+                    }
+                },
+            ),
+            post_dend: Array2::from_shape_fn((steps, n_post), |(t, u)| {
+                0.01 * t as f32 * (u as f32 - 2.5)
+            }),
+        }
+    }
+
+    impl Toy {
+        fn pops(&self) -> Vec<PresynapticPopulation<'_>> {
+            vec![
+                PresynapticPopulation {
+                    name: "S",
+                    activity: self.a_soma.view(),
+                    weight: self.w_soma.view(),
+                    recurrent: false,
+                    compartment: Compartment::Soma,
+                },
+                PresynapticPopulation {
+                    name: "D",
+                    activity: self.a_dend.view(),
+                    weight: self.w_dend.view(),
+                    recurrent: true,
+                    compartment: Compartment::Dendrite,
+                },
+            ]
+        }
+
+        fn plasticity(&self) -> DtpPlasticity<'_> {
+            DtpPlasticity {
+                pre: "S",
+                soma_activity: self.post_soma.view(),
+                dendritic_state: self.post_dend.view(),
+                learning_rate: 0.0125,
+                before_nudge_row: 10,
+            }
+        }
+    }
+
+    #[test]
+    fn units_are_rows_of_the_population_run() {
+        let t = toy();
+        let p = SpikingParams::default();
+        let all = simulate_population(&t.pops(), Some(&t.plasticity()), &p).unwrap();
+        let two = simulate_units(&t.pops(), Some(&t.plasticity()), &[4, 1], &p).unwrap();
+        assert_eq!(all.soma_v.dim(), (6, 420));
+        for (k, &u) in two.units.iter().enumerate() {
+            assert_eq!(two.soma_v.row(k), all.soma_v.row(u));
+            assert_eq!(two.dend_v.row(k), all.dend_v.row(u));
+            let (dw2, dwa) = (
+                two.weight_changes.as_ref().unwrap(),
+                all.weight_changes.as_ref().unwrap(),
+            );
+            assert_eq!(dw2.spiking_dw.row(k), dwa.spiking_dw.row(u));
+            assert_eq!(dw2.rate_dw.row(k), dwa.rate_dw.row(u));
+        }
+        for (a, b) in two.presynaptic.iter().zip(&all.presynaptic) {
+            assert_eq!(a.spike_times, b.spike_times);
+        }
+        // The first unit's output spikes do not depend on the units after it.
+        let one = simulate_units(&t.pops(), None, &[4], &p).unwrap();
+        assert_eq!(one.output_spikes[0], two.output_spikes[0]);
+        assert!(one.weight_changes.is_none());
+        // Unit 2 is gated off: all-zero ΔW.
+        let dw = all.weight_changes.unwrap();
+        assert!(!dw.gate[2]);
+        assert!(dw.spiking_dw.row(2).iter().all(|&x| x == 0.0));
+        assert!(dw.spiking_dw.row(0).iter().any(|&x| x != 0.0));
+    }
+
+    #[test]
+    fn bad_requests_are_errors() {
+        let t = toy();
+        let p = SpikingParams::default();
+        let e = simulate_units(&t.pops(), None, &[6], &p).unwrap_err();
+        assert!(e.to_string().contains("unit 6"), "{e}");
+        assert!(simulate_units(&t.pops(), None, &[], &p).is_err());
+        let wrong = DtpPlasticity {
+            pre: "H1E",
+            ..t.plasticity()
+        };
+        let e = simulate_units(&t.pops(), Some(&wrong), &[0], &p).unwrap_err();
+        assert!(matches!(e, Error::UnknownName { .. }), "{e}");
+        assert!(e.to_string().contains("known: S, D"), "{e}");
+        let short = t.post_dend.slice(ndarray::s![..20, ..]).to_owned();
+        let bad_shape = DtpPlasticity {
+            dendritic_state: short.view(),
+            ..t.plasticity()
+        };
+        assert!(simulate_units(&t.pops(), Some(&bad_shape), &[0], &p).is_err());
+        let bad_params = SpikingParams {
+            refractory_ms: -1.0,
+            ..p
+        };
+        assert!(simulate_units(&t.pops(), None, &[0], &bad_params).is_err());
+    }
+}

@@ -167,3 +167,66 @@ pub fn total_currents(
     }
     (dend, soma)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spiking::population::{Compartment, PresynapticSpikes};
+    use ndarray::{array, Array2};
+
+    fn spikes(times: Vec<Vec<i64>>, steps: usize, compartment: Compartment) -> PresynapticSpikes {
+        PresynapticSpikes {
+            name: "X".into(),
+            compartment,
+            recurrent: false,
+            rates_hz: Array2::zeros((steps, times.len())),
+            spike_times: times,
+        }
+    }
+
+    #[test]
+    fn currents_add_weight_columns_of_spiking_neurons() {
+        let s = spikes(vec![vec![0, 2], vec![2]], 3, Compartment::Soma);
+        // W (post 3 × pre 2)
+        let w = array![[1.0f32, 10.0], [2.0, 20.0], [3.0, 30.0]];
+        let i = synaptic_currents(&s, w.view(), &[2, 0], 2.3);
+        let g = 2.3f32;
+        assert_eq!(i.row(0).to_vec(), vec![g * 3.0, g * 1.0]);
+        assert_eq!(i.row(1).to_vec(), vec![0.0, 0.0]);
+        assert_eq!(i.row(2).to_vec(), vec![g * 33.0, g * 11.0]);
+    }
+
+    #[test]
+    fn eligibility_trace_is_a_leaky_integral() {
+        let p = SpikingParams::default();
+        // One spike at t = 1: ET jumps to 2.3/60 and then decays by (1 − 1/60) per ms.
+        let et = eligibility_traces(&spikes(vec![vec![1]], 200, Compartment::Soma), &p);
+        assert_eq!(et[(0, 0)], 0.0);
+        let g = 2.3f32;
+        assert_eq!(et[(1, 0)], (-0.0f32 + g) / 60.0);
+        assert_eq!(et[(2, 0)], et[(1, 0)] + (-et[(1, 0)] + 0.0) / 60.0);
+        // Regular spiking at 100 Hz for 400 ms: steady state ≈ 2.3 · rate · tau / 1000 ≈ 1.38 · 10 ms
+        // period average → mean trace ≈ 2.3 · 0.1 = 0.23 (rate 0.1 spikes/ms).
+        let regular: Vec<i64> = (0..400).step_by(10).collect();
+        let et = eligibility_traces(&spikes(vec![regular], 400, Compartment::Soma), &p);
+        let tail_mean: f32 = et.column(0).iter().skip(300).sum::<f32>() / 100.0;
+        assert!((tail_mean - 0.23).abs() < 0.01, "{tail_mean}");
+    }
+
+    #[test]
+    fn integration_follows_the_notebook_update() {
+        let p = SpikingParams::default();
+        let id = array![[1.0f32], [1.0], [0.0]];
+        let is = array![[0.5f32], [0.0], [0.0]];
+        let v = integrate(id.view(), is.view(), &p);
+        let mut vd = 0.0f32;
+        let mut vs = 0.0f32;
+        for t in 0..3 {
+            vd += (-vd + id[(t, 0)]) / 20.0;
+            vs += ((-vs + is[(t, 0)]) + vd * 3.0) / 60.0;
+            assert_eq!(v.dend_v[(0, t)], vd);
+            assert_eq!(v.soma_v[(0, t)], vs);
+        }
+        assert_eq!(v.soma_v.dim(), (1, 3));
+    }
+}
