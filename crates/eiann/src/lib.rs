@@ -12,6 +12,7 @@ pub mod data;
 pub mod dynamics;
 pub mod error;
 pub mod evaluate;
+pub mod figure3;
 pub mod figures;
 pub mod kernels;
 pub mod network;
