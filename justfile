@@ -42,6 +42,13 @@ setup: data train
 lab: setup
     .venv/bin/jupyter lab --notebook-dir=notebooks
 
+# Execute every notebook headlessly (kernel `rust`, persistent evcxr build cache outside the clone), save them with
+# their outputs, regenerate figures/, fail on any error; prints the wall time of each notebook
+figures: setup
+    .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_rate_dynamics.ipynb notebooks/figure3_spiking.ipynb notebooks/figure3_population.ipynb
+    for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram agreement_vs_max_rate; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
+    echo "figures/: all panels present"
+
 # One full epoch with validation every 1,000 steps and the test set at the end
 epoch: data
     cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 50000 --checkpoint-every 10000 --val-every 1000 --test --out data/saved_network_pickles/mnist/epoch_66049_257.pkl
