@@ -15,6 +15,7 @@ data:
 # Build everything and run every test (unit, integration, parity on tests/fixtures/parity)
 test: data
     cargo test --release --workspace --all-targets
+    cargo test --release --workspace --doc
 
 # Parity suite only, on a folder of case files (default: the repository's trimmed copy)
 parity dir="tests/fixtures/parity":

@@ -191,49 +191,15 @@ impl Network {
             if !self.wiring[pi].has_dendrite {
                 continue;
             }
-            let n = self.spec.populations[pi].size;
             let mut fds = std::mem::take(&mut self.pops[pi].forward_dendritic_state);
-            fds.fill(0.0);
-            let mut per_step = record.as_ref().map(|_| vec![0f32; steps * n]);
-            for ki in 0..self.wiring[pi].incoming.len() {
-                let k = self.wiring[pi].incoming[ki];
-                let ps = &self.spec.projections[k];
-                if ps.compartment != Compartment::Dendrite {
-                    continue;
-                }
-                let pre = &self.pops[ps.pre];
-                let x = match ps.direction {
-                    Direction::Forward => &pre.activity,
-                    Direction::Recurrent => &pre.prev_activity,
-                };
-                matvec(&self.projections[k], x, &mut self.scratch_y);
-                for (f, &v) in fds.iter_mut().zip(&self.scratch_y[..n]) {
-                    *f += v;
-                }
-                if let (Some(steps_buf), Some(r)) = (per_step.as_mut(), record.as_deref()) {
-                    let pre_size = self.spec.populations[ps.pre].size;
-                    let a_pre = &r.forward_activity[ps.pre];
-                    for t in 0..steps {
-                        let src = match ps.direction {
-                            Direction::Forward => Some(t),
-                            Direction::Recurrent => t.checked_sub(1),
-                        };
-                        let Some(src) = src else { continue };
-                        let Some(row) = a_pre.get(src * pre_size..(src + 1) * pre_size) else {
-                            continue;
-                        };
-                        matvec(&self.projections[k], row, &mut self.scratch_y);
-                        for (f, &v) in steps_buf[t * n..(t + 1) * n]
-                            .iter_mut()
-                            .zip(&self.scratch_y[..n])
-                        {
-                            *f += v;
-                        }
-                    }
-                }
-            }
+            self.sum_dendritic_inputs(pi, &mut fds);
             self.pops[pi].forward_dendritic_state = fds;
-            if let (Some(buf), Some(r)) = (per_step, record.as_deref_mut()) {
+            if let Some(r) = record.as_deref_mut() {
+                let sizes: Vec<usize> = self.spec.populations.iter().map(|p| p.size).collect();
+                let fwd = &r.forward_activity;
+                let buf = self.dendritic_series(pi, steps, |pre, k| {
+                    fwd[pre].get(k * sizes[pre]..(k + 1) * sizes[pre])
+                });
                 r.forward_dendritic_state[pi] = buf;
             }
         }
@@ -251,13 +217,12 @@ impl Network {
         Ok(())
     }
 
-    /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
-    fn update_dendritic_state(&mut self, pi: usize) {
+    /// `Σ_dend W·x` over the dendritic projections of population `pi` (in iteration order, starting from
+    /// 0), with `x` the presynaptic `activity` (F) or `prev_activity` (R); written into `out`.
+    fn sum_dendritic_inputs(&mut self, pi: usize, out: &mut [f32]) {
         let n = self.spec.populations[pi].size;
-        let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
-        d.fill(0.0);
-        for ki in 0..self.wiring[pi].incoming.len() {
-            let k = self.wiring[pi].incoming[ki];
+        out.fill(0.0);
+        for &k in &self.wiring[pi].incoming {
             let ps = &self.spec.projections[k];
             if ps.compartment != Compartment::Dendrite {
                 continue;
@@ -268,10 +233,52 @@ impl Network {
                 Direction::Recurrent => &pre.prev_activity,
             };
             matvec(&self.projections[k], x, &mut self.scratch_y);
-            for (v, &y) in d.iter_mut().zip(&self.scratch_y[..n]) {
+            for (v, &y) in out.iter_mut().zip(&self.scratch_y[..n]) {
                 *v += y;
             }
         }
+    }
+
+    /// The dendritic input of population `pi` along a recorded series of `n_rows` steps:
+    /// `D[k] = Σ_F W·A_pre[k] + Σ_R W·A_pre[k−1]` (R terms absent at `k = 0`), summed in projection order
+    /// from 0, not clamped. `rows(pre, k)` gives population `pre`'s activity at step `k` (`None`: skip).
+    /// Serves `forward_dendritic_state_steps` and the figure's dendritic series ([`crate::series`]).
+    /// Returns `n_rows × size(pi)` values, row-major.
+    pub(crate) fn dendritic_series<'a>(
+        &self,
+        pi: usize,
+        n_rows: usize,
+        rows: impl Fn(usize, usize) -> Option<&'a [f32]>,
+    ) -> Vec<f32> {
+        let n = self.spec.populations[pi].size;
+        let mut out = vec![0f32; n_rows * n];
+        let mut y = vec![0f32; n];
+        for &k in &self.wiring[pi].incoming {
+            let ps = &self.spec.projections[k];
+            if ps.compartment != Compartment::Dendrite {
+                continue;
+            }
+            for t in 0..n_rows {
+                let src = match ps.direction {
+                    Direction::Forward => Some(t),
+                    Direction::Recurrent => t.checked_sub(1),
+                };
+                let Some(x) = src.and_then(|s| rows(ps.pre, s)) else {
+                    continue;
+                };
+                matvec(&self.projections[k], x, &mut y);
+                for (v, &w) in out[t * n..(t + 1) * n].iter_mut().zip(&y) {
+                    *v += w;
+                }
+            }
+        }
+        out
+    }
+
+    /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
+    fn update_dendritic_state(&mut self, pi: usize) {
+        let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
+        self.sum_dendritic_inputs(pi, &mut d);
         for v in d.iter_mut() {
             *v = v.clamp(-1.0, 1.0);
         }

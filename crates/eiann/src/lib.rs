@@ -1,9 +1,44 @@
 //! # eiann — EIANN's Dendritic Target Propagation network in Rust
 //!
 //! A float32 re-implementation of the parts of [EIANN](https://github.com/Milstein-Lab/EIANN) needed for
-//! Figure 3 of Galloni et al. 2025 ("Dendritic Target Propagation in rate and spiking neurons").
+//! Figure 3 of Galloni et al. 2025 ("Dendritic Target Propagation in rate and spiking neurons"): the same
+//! network, numerically (checked against golden arrays of the PyTorch original, see `tests/parity.rs`).
 //!
-//! (Crate overview is completed as the modules land.)
+//! ## EIANN's concepts and where they live
+//!
+//! | EIANN | here |
+//! |---|---|
+//! | YAML config (`layer_config`, `projection_config`, `training_kwargs`) | [`config::NetworkSpec`] (checked; errors name the YAML path) |
+//! | `Network` | [`Network`] ([`network`]): built from a spec and a seed like `Network.__init__` |
+//! | `Population` (soma state, activity, dendritic state, plateau) | [`network::PopulationState`], static facts in [`config::PopulationSpec`] |
+//! | `Projection` (an `nn.Linear`: weight, bounds, constraint, direction, phase, compartment) | [`network::Projection`] (weights) + [`config::ProjectionSpec`] |
+//! | compartment `None`/`soma` vs `dend` | [`config::Compartment`]: somatic inputs sum into the state, dendritic ones into the dendritic state |
+//! | `direction` F / R | [`config::Direction`]: current activity vs start-of-step `prev_activity` |
+//! | `update_phase` F / B / A, the sensory and supervised phases | [`config::UpdatePhase`]; [`Network::forward`], [`Network::backward`] in [`dynamics`] |
+//! | learning rules `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm` | [`rules`] (one file each), [`config::Rule`] |
+//! | weight constraints (`clamp`, `no_autapses`, `normalize_weight`, `clone_weight`) | [`constraints`] |
+//! | `Network.train`, `param_history`, `sample_order`, intervals | [`Network::train_step`], [`train::train`], [`train::Interval`] |
+//! | `store_dynamics` recordings | [`Recording`] ([`record`]) — an option of the one implementation of the dynamics |
+//! | `compute_dendritic_state_dynamics` | [`series::DynamicsSeries`] |
+//! | `torch.manual_seed`, `uniform_`, `randperm`, DataLoader order | [`rng`] |
+//! | `get_MNIST_dataloaders` | [`data`] |
+//! | pickled networks | [`checkpoint`] (plain pickle, readable with the Python standard library) |
+//! | the notebook's spiking cells | [`spiking`]; the whole figure pipeline: [`figure3`]; panels: [`figures`] |
+//!
+//! ## Example
+//!
+//! ```
+//! use eiann::{Network, NetworkSpec};
+//! let spec = NetworkSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"),
+//!     "/../../data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml"))?;
+//! let mut net = Network::new(spec, 66049); // same initial weights as EIANN with network seed 66049
+//! let x = vec![0.5f32; 784];
+//! let mut target = vec![0f32; 10];
+//! target[3] = 1.0;
+//! let loss = net.train_step(&x, &target)?; // one EIANN `Network.train` step
+//! assert!(loss > 0.0);
+//! # Ok::<(), eiann::Error>(())
+//! ```
 
 pub mod checkpoint;
 pub mod config;

@@ -4,9 +4,8 @@
 
 use ndarray::{s, Array2, ArrayView2};
 
-use crate::config::{Compartment, Direction};
+use crate::config::Compartment;
 use crate::error::{Error, Result};
-use crate::kernels::matvec;
 use crate::network::Network;
 use crate::record::Recording;
 
@@ -111,16 +110,13 @@ impl DynamicsSeries {
             activity.push(a);
         }
         let mut dendrite = Vec::with_capacity(spec.populations.len());
-        let mut y = vec![0f32; spec.populations.iter().map(|p| p.size).max().unwrap_or(0)];
         for (pi, p) in spec.populations.iter().enumerate() {
             let n = p.size;
-            let dend: Vec<usize> = (0..spec.projections.len())
-                .filter(|&k| {
-                    spec.projections[k].post == pi
-                        && spec.projections[k].compartment == Compartment::Dendrite
-                })
-                .collect();
-            if pi == spec.output && dend.is_empty() {
+            let has_dendrite = spec
+                .projections
+                .iter()
+                .any(|q| q.post == pi && q.compartment == Compartment::Dendrite);
+            if pi == spec.output && !has_dendrite {
                 let mut d = Array2::<f32>::zeros((2 * steps, n));
                 let err = &net.population_at(pi).dendritic_state;
                 for t in steps..2 * steps {
@@ -129,44 +125,25 @@ impl DynamicsSeries {
                 dendrite.push(Some(d));
                 continue;
             }
-            if dend.is_empty() {
+            if !has_dendrite {
                 dendrite.push(None);
                 continue;
             }
-            let mut d = Array2::<f32>::zeros((2 * steps, n));
-            for k in 0..2 * steps {
-                let mut acc = ndarray::Array1::<f32>::zeros(n);
-                for &j in &dend {
-                    let ps = &spec.projections[j];
-                    let src = match ps.direction {
-                        Direction::Forward => Some(k),
-                        Direction::Recurrent => k.checked_sub(1),
-                    };
-                    if let Some(src) = src {
-                        let x = activity[ps.pre].row(src);
-                        let x = x
-                            .as_slice()
-                            .ok_or_else(|| Error::invalid("series", "non-contiguous row"))?;
-                        matvec(net.projection(j), x, &mut y);
-                        for (a, &v) in acc.iter_mut().zip(&y[..n]) {
-                            *a += v;
-                        }
-                    }
-                }
-                d.row_mut(k).assign(&acc);
-            }
+            let flat =
+                net.dendritic_series(pi, 2 * steps, |pre, k| activity[pre].row(k).to_slice());
+            let mut d = Array2::from_shape_vec((2 * steps, n), flat)
+                .map_err(|e| Error::invalid("series", e.to_string()))?;
             if variant == DendriteSeries::InLoop {
                 let inloop = &rec.dendritic_state_inloop[pi];
-                if inloop.len() == steps * n {
-                    for t in 0..steps {
-                        d.row_mut(steps + t)
-                            .assign(&ndarray::ArrayView1::from(&inloop[t * n..(t + 1) * n]));
-                    }
-                } else {
+                if inloop.len() != steps * n {
                     return Err(Error::invalid(
                         "recording",
                         format!("no in-loop dendritic state for {}", p.fullname),
                     ));
+                }
+                for t in 0..steps {
+                    d.row_mut(steps + t)
+                        .assign(&ndarray::ArrayView1::from(&inloop[t * n..(t + 1) * n]));
                 }
             }
             dendrite.push(Some(d));
