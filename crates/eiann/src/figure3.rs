@@ -37,6 +37,10 @@ pub const PUBLISHED_UNITS: (usize, usize) = (88, 51);
 /// The checkpoint the notebook loads (`param_history[30]`, train step 2999).
 pub const CHECKPOINT_STEP: usize = 2999;
 
+/// One presynaptic population of H2E: name, cropped rates (21 × n), weight H2E ← pop (500 × n),
+/// recurrent?, target compartment.
+type Presynaptic = (String, Array2<f32>, Array2<f32>, bool, Compartment);
+
 /// Everything the Figure 3 panels are drawn from, for one network and one sample.
 #[derive(Debug, Clone)]
 pub struct Figure3 {
@@ -194,7 +198,7 @@ impl Figure3 {
     }
 
     /// The presynaptic populations of H2E with their cropped rates and weights, in the notebook's order.
-    fn presynaptic(&self) -> Result<Vec<(String, Array2<f32>, Array2<f32>, bool, Compartment)>> {
+    fn presynaptic(&self) -> Result<Vec<Presynaptic>> {
         H2E_INPUTS
             .iter()
             .map(|&(name, compartment, recurrent)| {
@@ -241,9 +245,7 @@ impl Figure3 {
         }
     }
 
-    fn populations(
-        pre: &[(String, Array2<f32>, Array2<f32>, bool, Compartment)],
-    ) -> Vec<PresynapticPopulation<'_>> {
+    fn populations(pre: &[Presynaptic]) -> Vec<PresynapticPopulation<'_>> {
         pre.iter()
             .map(
                 |(name, a, w, recurrent, compartment)| PresynapticPopulation {
