@@ -859,21 +859,10 @@ impl NetworkSpec {
 
     /// Index of the population with this full name.
     pub fn population_index(&self, fullname: &str) -> Result<usize> {
-        self.populations
-            .iter()
-            .position(|p| p.fullname == fullname)
-            .ok_or_else(|| Error::UnknownName {
-                kind: "population",
-                name: fullname.to_string(),
-                hint: format!(
-                    "; known: {}",
-                    self.populations
-                        .iter()
-                        .map(|p| p.fullname.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
+        find_population(
+            self.populations.iter().map(|p| p.fullname.as_str()),
+            fullname,
+        )
     }
 
     /// Index of the projection with this name (`<Post>_<Pre>`).
@@ -887,6 +876,21 @@ impl NetworkSpec {
                 hint: String::new(),
             })
     }
+}
+
+/// Position of population `name` among `names` (full names), or an error listing the known ones.
+pub(crate) fn find_population<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    name: &str,
+) -> Result<usize> {
+    names
+        .clone()
+        .position(|n| n == name)
+        .ok_or_else(|| Error::UnknownName {
+            kind: "population",
+            name: name.to_string(),
+            hint: format!("; known: {}", names.collect::<Vec<_>>().join(", ")),
+        })
 }
 
 fn is_empty_value(v: &Value) -> bool {

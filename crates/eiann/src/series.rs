@@ -161,14 +161,7 @@ impl DynamicsSeries {
     }
 
     fn index(&self, pop: &str) -> Result<usize> {
-        self.names
-            .iter()
-            .position(|n| n == pop)
-            .ok_or_else(|| Error::UnknownName {
-                kind: "population",
-                name: pop.to_string(),
-                hint: format!("; known: {}", self.names.join(", ")),
-            })
+        crate::config::find_population(self.names.iter().map(String::as_str), pop)
     }
 
     /// Full `(2·steps, size)` activity series of `pop`.
