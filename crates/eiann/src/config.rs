@@ -63,6 +63,24 @@ impl Activation {
             }
         }
     }
+
+    /// Apply the activation to every value in place (the function is chosen once, not per value).
+    #[inline]
+    pub fn apply_in_place(self, values: &mut [f32]) {
+        match self {
+            Activation::Relu => {
+                for v in values.iter_mut() {
+                    *v = Activation::Relu.apply(*v);
+                }
+            }
+            Activation::Linear => {}
+            other => {
+                for v in values.iter_mut() {
+                    *v = other.apply(*v);
+                }
+            }
+        }
+    }
 }
 
 /// Which presynaptic value a projection reads (`direction` key).

@@ -104,13 +104,12 @@ impl Network {
         if phase == Phase::Backward && wiring[pi].bp_rule.is_some() {
             // The backward phase runs with batch size 1 only.
             for ((a, &s), &e) in me.activity.iter_mut().zip(&me.state).zip(&me.dend_to_soma) {
-                *a = act.apply(s + e);
+                *a = s + e;
             }
         } else {
-            for (a, &s) in me.activity.iter_mut().zip(&me.state) {
-                *a = act.apply(s);
-            }
+            me.activity.copy_from_slice(&me.state);
         }
+        act.apply_in_place(&mut me.activity);
     }
 
     /// EIANN `Network.forward(x)`: reset every population, clamp the input and integrate
@@ -151,9 +150,8 @@ impl Network {
                     *s = 0.0 + b;
                 }
             }
-            for (a, &s) in p.activity.iter_mut().zip(&p.state) {
-                *a = act.apply(s);
-            }
+            p.activity.copy_from_slice(&p.state);
+            act.apply_in_place(&mut p.activity);
         }
         self.pops[input].activity.copy_from_slice(x);
         self.refresh_input_drive();

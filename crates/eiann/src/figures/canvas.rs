@@ -202,7 +202,7 @@ pub(crate) fn dash_polyline(pts: &[P], pattern: &[f64]) -> Vec<Vec<P>> {
         while len - t > left {
             t += left;
             let p = (a.0 + (b.0 - a.0) * t / len, a.1 + (b.1 - a.1) * t / len);
-            if idx % 2 == 0 {
+            if idx.is_multiple_of(2) {
                 cur.push(p);
                 out.push(std::mem::take(&mut cur));
             } else {
@@ -212,11 +212,11 @@ pub(crate) fn dash_polyline(pts: &[P], pattern: &[f64]) -> Vec<Vec<P>> {
             left = pattern[idx];
         }
         left -= len - t;
-        if idx % 2 == 0 {
+        if idx.is_multiple_of(2) {
             cur.push(b);
         }
     }
-    if idx % 2 == 0 && cur.len() >= 2 {
+    if idx.is_multiple_of(2) && cur.len() >= 2 {
         out.push(cur);
     }
     out
