@@ -140,11 +140,14 @@ mod avx2 {
         y: &mut [f32],
         batch: usize,
     ) {
-        y[..batch * post].fill(0.0);
         if post == 0 {
             return;
         }
         let cols = pre.min(wt.len() / post);
+        if cols == 0 {
+            y[..batch * post].fill(0.0);
+            return;
+        }
         let regs = post.div_ceil(LANES);
         let mut nz = [(0u32, 0f32); ROWS * BLOCK];
         let mut counts = [0usize; ROWS];
@@ -167,14 +170,16 @@ mod avx2 {
                 }
                 for g in (0..regs).step_by(TILE) {
                     for (r, &n) in counts.iter().enumerate().take(rows) {
-                        if n == 0 {
+                        // The first block starts every row from zero (written even without terms).
+                        let fresh = j0 == 0;
+                        if n == 0 && !fresh {
                             continue;
                         }
                         let list = &nz[r * BLOCK..r * BLOCK + n];
                         let yb = &mut y[(b0 + r) * post..(b0 + r + 1) * post];
                         // SAFETY: AVX2 is enabled; registers g.. lie in 0..regs; every gathered
                         // column index is < cols, so its column lies inside `wt`.
-                        unsafe { tiles(wt, post, g, list, yb) };
+                        unsafe { tiles(wt, post, g, list, yb, fresh) };
                     }
                 }
             }
@@ -183,24 +188,31 @@ mod avx2 {
 
     /// `y (+)= Σ_k W[:, j_k] · x_k` over the registers `r..r + TILE` of `y` (8 postsynaptic units each,
     /// the last one partial when `post` is not a multiple of 8) for the gathered `(j_k, x_k)`, summed in
-    /// the order given, with every register of the tile held in a CPU register for the whole sum.
-    /// Requires every `j_k < wt.len() / post` and `y.len() == post`.
+    /// the order given, with every register of the tile held in a CPU register for the whole sum; the
+    /// sum starts from `+0.0` when `fresh` (as `y.fill(0.0)` would), else from `y`. Requires every `j_k < wt.len() / post` and `y.len() == post`.
     #[target_feature(enable = "avx2")]
-    unsafe fn tiles(wt: &[f32], post: usize, r: usize, nz: &[(u32, f32)], y: &mut [f32]) {
+    unsafe fn tiles(
+        wt: &[f32],
+        post: usize,
+        r: usize,
+        nz: &[(u32, f32)],
+        y: &mut [f32],
+        fresh: bool,
+    ) {
         let regs = post.div_ceil(LANES);
         let tail = post % LANES;
         let t = (regs - r).min(TILE);
         // SAFETY: registers r..r+t lie in 0..regs; the caller guarantees the column indices.
         unsafe {
             match t {
-                8 => tile::<8>(wt, post, r, tail, nz, y),
-                7 => tile::<7>(wt, post, r, tail, nz, y),
-                6 => tile::<6>(wt, post, r, tail, nz, y),
-                5 => tile::<5>(wt, post, r, tail, nz, y),
-                4 => tile::<4>(wt, post, r, tail, nz, y),
-                3 => tile::<3>(wt, post, r, tail, nz, y),
-                2 => tile::<2>(wt, post, r, tail, nz, y),
-                _ => tile::<1>(wt, post, r, tail, nz, y),
+                8 => tile::<8>(wt, post, r, tail, nz, y, fresh),
+                7 => tile::<7>(wt, post, r, tail, nz, y, fresh),
+                6 => tile::<6>(wt, post, r, tail, nz, y, fresh),
+                5 => tile::<5>(wt, post, r, tail, nz, y, fresh),
+                4 => tile::<4>(wt, post, r, tail, nz, y, fresh),
+                3 => tile::<3>(wt, post, r, tail, nz, y, fresh),
+                2 => tile::<2>(wt, post, r, tail, nz, y, fresh),
+                _ => tile::<1>(wt, post, r, tail, nz, y, fresh),
             }
         }
     }
@@ -222,6 +234,7 @@ mod avx2 {
         tail: usize,
         nz: &[(u32, f32)],
         y: &mut [f32],
+        fresh: bool,
     ) {
         let regs = post.div_ceil(LANES);
         // The partial register, if any, is the last of the tile (only the last tile reaches it).
@@ -235,7 +248,7 @@ mod avx2 {
         // except in the partial register, which is only touched through `mask` (lanes < post).
         // Every column index j satisfies (j + 1) * post <= wt.len() (caller's guarantee).
         unsafe {
-            for (t, a) in acc.iter_mut().enumerate() {
+            for (t, a) in acc.iter_mut().enumerate().filter(|_| !fresh) {
                 *a = if partial && t == T - 1 {
                     _mm256_maskload_ps(yp.add(off(t)), mask)
                 } else {
@@ -387,7 +400,9 @@ mod tests {
 
     /// Deterministic pseudo-random values in [-1, 1), a third of them zero (some of those -0.0).
     fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|k| {
                 state = state
@@ -433,7 +448,10 @@ mod tests {
                     assert_eq!(y1, y[..post].to_vec(), "matvec, post {post} pre {pre}");
                     let mut yg = vec![9.0; batch * post];
                     matmat_generic(&p.wt, post, pre, &x, &mut yg, batch);
-                    assert_eq!(yg, y, "portable kernel, post {post} pre {pre} batch {batch}");
+                    assert_eq!(
+                        yg, y,
+                        "portable kernel, post {post} pre {pre} batch {batch}"
+                    );
                 }
             }
         }

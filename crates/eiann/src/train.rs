@@ -9,6 +9,8 @@ use crate::network::Network;
 use crate::rng::{epoch_sample_order, TorchRng};
 use crate::samples::Samples;
 use crate::state::StateDict;
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, Mutex};
 
 /// EIANN's `(start, stop, step)` schedule for `store_params_interval` / `val_interval` (spec §6.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,8 @@ pub struct TrainOptions {
     pub store_params_interval: Option<Interval>,
     /// When to evaluate on the validation set (after the update); `None` = never.
     pub val_interval: Option<Interval>,
-    /// Threads for validation (0 = all cores). Training itself is single-threaded.
+    /// Validation threads (0 = one per core). Training itself is single-threaded; validation passes run
+    /// on copies of the network beside it (see `Validation`), each on one thread.
     pub threads: usize,
 }
 
@@ -221,43 +224,181 @@ pub fn train(
     }
     h.loss_history.reserve(total);
     h.sample_order.reserve(total);
-    let mut rng = TorchRng::new(opts.data_seed);
+    let workers = match (val_set, val_steps.is_empty()) {
+        (Some(_), false) => resolve_threads(opts.threads),
+        _ => 0,
+    };
     let mut x = vec![0f32; in_size];
     let mut t = vec![0f32; out_size];
-    let (mut next_store, mut next_val) = (0, 0);
-    let mut step = 0usize;
-    for _epoch in 0..opts.epochs {
-        let order = epoch_sample_order(&mut rng, n);
-        for &i in order.iter().take(per_epoch) {
-            train_set.input_into(i, &mut x);
-            train_set.target_into(i, &mut t);
-            let loss = net.train_step(&x, &t)?;
-            h.loss_history.push(loss);
-            h.sample_order.push(train_set.dataset_index(i) as i64);
-            if store.get(next_store) == Some(&step) {
-                let mut sd = net.state_dict();
-                if let Some(prev) = h.param_history.last() {
-                    sd.share_unchanged(prev);
+    std::thread::scope(|scope| -> Result<TrainHistory> {
+        let mut validation = val_set
+            .filter(|_| workers > 0)
+            .map(|v| Validation::start(scope, v, workers, val_steps.clone()));
+        let mut rng = TorchRng::new(opts.data_seed);
+        let (mut next_store, mut next_val) = (0, 0);
+        let mut step = 0usize;
+        for _epoch in 0..opts.epochs {
+            let order = epoch_sample_order(&mut rng, n);
+            for &i in order.iter().take(per_epoch) {
+                train_set.input_into(i, &mut x);
+                train_set.target_into(i, &mut t);
+                let loss = net.train_step(&x, &t)?;
+                h.loss_history.push(loss);
+                h.sample_order.push(train_set.dataset_index(i) as i64);
+                if store.get(next_store) == Some(&step) {
+                    let mut sd = net.state_dict();
+                    if let Some(prev) = h.param_history.last() {
+                        sd.share_unchanged(prev);
+                    }
+                    h.param_history.push(sd);
+                    h.param_history_steps.push(step as i64);
+                    next_store += 1;
                 }
-                h.param_history.push(sd);
-                h.param_history_steps.push(step as i64);
-                next_store += 1;
-            }
-            on_event(TrainEvent::Step { step, total, loss });
-            if val_steps.get(next_val) == Some(&step) {
-                if let Some(v) = val_set {
-                    let eval = evaluate(net, v, opts.threads)?;
-                    h.val_steps.push(step as i64);
-                    h.val_loss.push(eval.loss);
-                    h.val_accuracy.push(eval.accuracy);
-                    on_event(TrainEvent::Validation { step, eval });
+                on_event(TrainEvent::Step { step, total, loss });
+                if let Some(val) = validation.as_mut() {
+                    if val_steps.get(next_val) == Some(&step) {
+                        val.submit(step, net, on_event)?;
+                        next_val += 1;
+                    }
+                    val.report_finished(on_event)?;
                 }
-                next_val += 1;
+                step += 1;
             }
-            step += 1;
+        }
+        if let Some(val) = validation {
+            for (step, eval) in val.finish(on_event)? {
+                h.val_steps.push(step as i64);
+                h.val_loss.push(eval.loss);
+                h.val_accuracy.push(eval.accuracy);
+            }
+        }
+        Ok(h)
+    })
+}
+
+/// `0` = all cores.
+fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |t| t.get())
+    } else {
+        threads
+    }
+}
+
+/// Validation that runs beside training: at each validation step the network is copied and the copy
+/// is evaluated by one of `workers` threads while training goes on, so the validation passes use the
+/// cores that training (single-threaded) leaves idle. Each evaluation is single-threaded and gives the
+/// bits [`evaluate`] gives with any thread count; results are reported and recorded in step order.
+/// At most `2 × workers` copies wait at a time (training pauses until one is done), which bounds memory.
+struct Validation<'scope> {
+    jobs: Option<mpsc::Sender<(usize, Network)>>,
+    results: mpsc::Receiver<(usize, Result<Evaluation>)>,
+    /// Validation steps, in order; `reported` of them have been passed to `on_event`.
+    steps: Vec<usize>,
+    reported: usize,
+    done: BTreeMap<usize, Evaluation>,
+    pending: usize,
+    max_pending: usize,
+    _workers: Vec<std::thread::ScopedJoinHandle<'scope, ()>>,
+}
+
+impl<'scope> Validation<'scope> {
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        data: &'env dyn Samples,
+        workers: usize,
+        steps: Vec<usize>,
+    ) -> Validation<'scope> {
+        let (job_tx, job_rx) = mpsc::channel::<(usize, Network)>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (res_tx, res_rx) = mpsc::channel();
+        let handles = (0..workers)
+            .map(|_| {
+                let jobs = Arc::clone(&job_rx);
+                let results = res_tx.clone();
+                scope.spawn(move || loop {
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((step, snapshot)) = job else { return };
+                    let eval = evaluate(&snapshot, data, 1);
+                    drop(snapshot);
+                    if results.send((step, eval)).is_err() {
+                        return;
+                    }
+                })
+            })
+            .collect();
+        Validation {
+            jobs: Some(job_tx),
+            results: res_rx,
+            steps,
+            reported: 0,
+            done: BTreeMap::new(),
+            pending: 0,
+            max_pending: 2 * workers,
+            _workers: handles,
         }
     }
-    Ok(h)
+
+    /// Queue the evaluation of a copy of `net` after `step`, waiting first while too many copies wait.
+    fn submit(
+        &mut self,
+        step: usize,
+        net: &Network,
+        on_event: &mut dyn FnMut(TrainEvent),
+    ) -> Result<()> {
+        while self.pending >= self.max_pending {
+            self.receive_one()?;
+            self.report(on_event);
+        }
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send((step, net.clone())).map_err(|_| stopped())?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Record the results that are ready, without waiting, and report those now in step order.
+    fn report_finished(&mut self, on_event: &mut dyn FnMut(TrainEvent)) -> Result<()> {
+        while let Ok((step, eval)) = self.results.try_recv() {
+            self.pending -= 1;
+            self.done.insert(step, eval?);
+        }
+        self.report(on_event);
+        Ok(())
+    }
+
+    fn receive_one(&mut self) -> Result<()> {
+        let (step, eval) = self.results.recv().map_err(|_| stopped())?;
+        self.pending -= 1;
+        self.done.insert(step, eval?);
+        Ok(())
+    }
+
+    fn report(&mut self, on_event: &mut dyn FnMut(TrainEvent)) {
+        while let Some(&step) = self.steps.get(self.reported) {
+            let Some(&eval) = self.done.get(&step) else {
+                break;
+            };
+            on_event(TrainEvent::Validation { step, eval });
+            self.reported += 1;
+        }
+    }
+
+    /// Wait for every queued evaluation; the results in step order.
+    fn finish(mut self, on_event: &mut dyn FnMut(TrainEvent)) -> Result<Vec<(usize, Evaluation)>> {
+        self.jobs = None;
+        while self.pending > 0 {
+            self.receive_one()?;
+            self.report(on_event);
+        }
+        Ok(std::mem::take(&mut self.done).into_iter().collect())
+    }
+}
+
+fn stopped() -> Error {
+    Error::invalid("validation", "the validation threads stopped unexpectedly")
 }
 
 #[cfg(test)]
@@ -370,13 +511,33 @@ mod tests {
         };
         let mut net = Network::new(spec(), 66049);
         let mut events = 0;
-        let h = train(&mut net, &data, Some(&data), &opts, &mut |e| {
-            if let TrainEvent::Step { .. } = e {
-                events += 1
-            }
+        let mut val_events = Vec::new();
+        let h = train(&mut net, &data, Some(&data), &opts, &mut |e| match e {
+            TrainEvent::Step { .. } => events += 1,
+            TrainEvent::Validation { step, eval } => val_events.push((step as i64, eval.accuracy)),
         })
         .unwrap();
         assert_eq!(events, 50);
+        // Validation runs beside training, yet is reported in step order and evaluates the network
+        // exactly as it was after that step.
+        let want_events: Vec<(i64, f32)> = h
+            .val_steps
+            .iter()
+            .copied()
+            .zip(h.val_accuracy.iter().copied())
+            .collect();
+        assert_eq!(val_events, want_events);
+        let last = crate::evaluate::evaluate(&net, &data, 1).unwrap();
+        assert_eq!(
+            (h.val_loss[2], h.val_accuracy[2]),
+            (last.loss, last.accuracy)
+        );
+        let at0 = Network::from_state_dict(spec(), &h.param_history[0]).unwrap();
+        let first = crate::evaluate::evaluate(&at0, &data, 1).unwrap();
+        assert_eq!(
+            (h.val_loss[0], h.val_accuracy[0]),
+            (first.loss, first.accuracy)
+        );
         assert_eq!(h.loss_history.len(), 50);
         assert_eq!(h.param_history_steps, vec![0, 9, 19, 29, 39, 49]);
         assert_eq!(h.val_steps, vec![0, 24, 49]);
