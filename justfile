@@ -25,6 +25,7 @@ parity dir="tests/fixtures/parity":
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --release -- -D warnings
+    cargo clippy -p eiann --no-default-features --all-targets --release -- -D warnings
 
 # Criterion benches (train_step, forward phase, spiking population)
 bench:

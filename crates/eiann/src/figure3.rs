@@ -213,6 +213,7 @@ impl Figure3 {
             .collect()
     }
 
+    #[cfg(feature = "tables")]
     /// Agreement of spiking and rate ΔW as the maximum firing rate varies (see
     /// [`crate::spiking::stats::max_rate_sweep`]), for `units` (default: the two example units).
     pub fn max_rate_sweep(
@@ -389,6 +390,7 @@ pub fn unit_pearson_r(run: &SpikingRun) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+#[cfg(feature = "tables")]
 /// A float column of a table as plain values (nulls become NaN), e.g. to plot a sweep.
 pub fn column_values(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<f32>> {
     let col = df.column(name).map_err(|e| Error::UnknownName {

@@ -1,5 +1,5 @@
 //! Agreement statistics between spiking and rate-model weight changes (per unit, pooled, over runs
-//! and over maximal firing rates), returned as polars tables.
+//! and over maximal firing rates); with the `tables` feature (default) also as polars tables.
 //!
 //! Conventions (all statistics in float64 over the float32 ΔW values):
 //! * **Units whose gate is 0** (inactive before the nudge) have all-zero ΔW in both models; they carry
@@ -12,13 +12,19 @@
 //! * **Sign agreement**: among synapses with non-zero rate ΔW, the fraction whose spiking ΔW has the same
 //!   sign (a zero spiking ΔW counts as disagreement); null when no rate ΔW is non-zero.
 
+#[cfg(feature = "tables")]
 use std::path::Path;
 
+#[cfg(feature = "tables")]
 use polars::prelude::{df, CsvWriter, DataFrame, SerWriter};
 
+#[cfg(feature = "tables")]
 use super::params::SpikingParams;
+#[cfg(feature = "tables")]
 use super::population::PresynapticPopulation;
+#[cfg(feature = "tables")]
 use super::simulation::{simulate_units, SpikingRun};
+#[cfg(feature = "tables")]
 use super::weight_change::{DtpPlasticity, WeightChanges};
 use crate::{Error, Result};
 
@@ -67,6 +73,7 @@ impl Accumulator {
         }
     }
 
+    #[cfg(feature = "tables")]
     fn merge(&mut self, o: &Accumulator) {
         self.n += o.n;
         self.sx += o.sx;
@@ -120,6 +127,7 @@ pub fn agreement(rate_dw: &[f32], spiking_dw: &[f32]) -> Result<Agreement> {
     Ok(accumulate(rate_dw, spiking_dw).finish())
 }
 
+#[cfg(feature = "tables")]
 fn weight_changes_of(run: &SpikingRun) -> Result<&WeightChanges> {
     run.weight_changes.as_ref().ok_or_else(|| {
         Error::invalid(
@@ -129,6 +137,7 @@ fn weight_changes_of(run: &SpikingRun) -> Result<&WeightChanges> {
     })
 }
 
+#[cfg(feature = "tables")]
 /// Per-unit accumulators of the gated units and their pooled sum.
 fn unit_accumulators(dw: &WeightChanges) -> (Vec<Option<Accumulator>>, Accumulator) {
     let mut pooled = Accumulator::default();
@@ -144,10 +153,12 @@ fn unit_accumulators(dw: &WeightChanges) -> (Vec<Option<Accumulator>>, Accumulat
     (per_unit, pooled)
 }
 
+#[cfg(feature = "tables")]
 fn table_error(e: impl std::fmt::Display) -> Error {
     Error::invalid("statistics table", e.to_string())
 }
 
+#[cfg(feature = "tables")]
 fn mean_sd(values: &[f64]) -> (Option<f64>, Option<f64>) {
     if values.is_empty() {
         return (None, None);
@@ -159,6 +170,7 @@ fn mean_sd(values: &[f64]) -> (Option<f64>, Option<f64>) {
     (Some(mean), sd)
 }
 
+#[cfg(feature = "tables")]
 /// Per-unit agreement of one run plus a final pooled row (`scope = "pooled"`, `unit` null) over the
 /// gated units. Columns: `scope`, `unit`, `gate`, `n_synapses`, `pearson_r`, `slope`, `intercept`,
 /// `sign_agreement`, `n_output_spikes`.
@@ -211,6 +223,7 @@ pub fn unit_agreement_table(run: &SpikingRun) -> Result<DataFrame> {
 }
 
 /// A finished run with a label (sample, checkpoint, seed, ...), for [`aggregate_agreement`].
+#[cfg(feature = "tables")]
 #[derive(Debug, Clone, Copy)]
 pub struct LabeledRun<'a> {
     /// Label written to the `run` column.
@@ -219,6 +232,7 @@ pub struct LabeledRun<'a> {
     pub run: &'a SpikingRun,
 }
 
+#[cfg(feature = "tables")]
 /// Agreement aggregated over many runs: one row per run (pooled over its gated units) and a final
 /// row `run = "all"` pooling every gated unit of every run. Columns: `run`, `n_units`, `n_gated_units`,
 /// `n_synapses`, `pearson_r`, `slope`, `intercept`, `sign_agreement` (pooled), `mean_unit_r`,
@@ -290,6 +304,7 @@ pub fn aggregate_agreement(runs: &[LabeledRun<'_>]) -> Result<DataFrame> {
     .map_err(table_error)
 }
 
+#[cfg(feature = "tables")]
 /// How agreement grows with the maximal firing rate: for every `max_rate_hz` in `rates_hz` and every
 /// seed in `seeds`, simulate `units` with `base` parameters except `max_rate_hz` and `seed`, and pool
 /// the gated units of all seeds of that rate. Columns: `max_rate_hz`, `n_seeds`,
@@ -367,6 +382,7 @@ pub fn max_rate_sweep(
     .map_err(table_error)
 }
 
+#[cfg(feature = "tables")]
 /// Write a table as CSV with a header row (polars `CsvWriter`).
 pub fn write_csv(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
@@ -380,6 +396,7 @@ pub fn write_csv(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "tables")]
     use ndarray::{array, Array2};
 
     #[test]
@@ -407,6 +424,7 @@ mod tests {
         assert_eq!(agreement(&[], &[]).unwrap().n, 0);
     }
 
+    #[cfg(feature = "tables")]
     fn fake_run() -> SpikingRun {
         let rate = array![[1e-4f32, -2e-4, 0.0], [0.0, 0.0, 0.0]];
         let spiking = array![[1.1e-4f32, -1.5e-4, 1e-6], [0.0, 0.0, 0.0]];
@@ -427,6 +445,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "tables")]
     #[test]
     fn tables_exclude_gated_off_units() {
         let run = fake_run();
