@@ -149,7 +149,7 @@ mod avx2 {
             return;
         }
         let regs = post.div_ceil(LANES);
-        let mut nz = [(0u32, 0f32); ROWS * BLOCK];
+        let mut nz = [Nonzero { col: 0, x: 0.0 }; ROWS * BLOCK];
         let mut counts = [0usize; ROWS];
         for b0 in (0..batch).step_by(ROWS) {
             let rows = (batch - b0).min(ROWS);
@@ -157,16 +157,7 @@ mod avx2 {
                 let j1 = (j0 + BLOCK).min(cols);
                 for (r, count) in counts.iter_mut().enumerate().take(rows) {
                     let xb = &x[(b0 + r) * pre + j0..(b0 + r) * pre + j1];
-                    let list = &mut nz[r * BLOCK..(r + 1) * BLOCK];
-                    // Branch-free gather (activity is too irregular for branch prediction): every
-                    // entry is written, and the count only advances past the nonzero ones.
-                    let mut n = 0;
-                    for (j, &xj) in xb.iter().enumerate() {
-                        // SAFETY: n <= j < xb.len() <= BLOCK = list.len().
-                        unsafe { *list.get_unchecked_mut(n) = ((j0 + j) as u32, xj) };
-                        n += usize::from(xj != 0.0);
-                    }
-                    *count = n;
+                    *count = gather_nonzero(xb, j0, &mut nz[r * BLOCK..(r + 1) * BLOCK]);
                 }
                 for g in (0..regs).step_by(TILE) {
                     for (r, &n) in counts.iter().enumerate().take(rows) {
@@ -186,19 +177,86 @@ mod avx2 {
         }
     }
 
+    /// A gathered presynaptic entry: column index and (nonzero) value, laid out as the AVX2 gather
+    /// stores them.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Nonzero {
+        col: u32,
+        x: f32,
+    }
+
+    /// For every 8-bit mask, the lanes whose bit is set, packed to the front (AVX2 "left-pack").
+    static LEFT_PACK: [[u32; LANES]; 256] = left_pack_table();
+
+    const fn left_pack_table() -> [[u32; LANES]; 256] {
+        let mut table = [[0u32; LANES]; 256];
+        let mut mask = 0;
+        while mask < 256 {
+            let (mut lane, mut k) = (0, 0);
+            while lane < LANES {
+                if mask & (1 << lane) != 0 {
+                    table[mask][k] = lane as u32;
+                    k += 1;
+                }
+                lane += 1;
+            }
+            mask += 1;
+        }
+        table
+    }
+
+    /// Writes the nonzero entries of `x` (columns `first..first + x.len()`; NaN counts as nonzero, ±0
+    /// does not) to the front of `out` as `(column, value)` pairs ([`Nonzero`]) in increasing column order, and returns
+    /// how many there are. Eight entries at a time: compare, look up the packing permutation of the lane
+    /// mask, permute, store all eight pairs (only the first `popcount` count: the rest are overwritten
+    /// later or ignored). Branch-free, unlike a scalar `if x != 0` loop on irregular activity.
+    #[target_feature(enable = "avx2")]
+    fn gather_nonzero(x: &[f32], first: usize, out: &mut [Nonzero]) -> usize {
+        assert!(out.len() >= x.len() && first + x.len() <= u32::MAX as usize);
+        let zero = _mm256_setzero_ps();
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let mut n = 0;
+        let mut j = 0;
+        while j + LANES <= x.len() {
+            // SAFETY: lanes j..j+8 of x exist; the 8 pairs stored at n..n+8 fit because n <= j and
+            // j + 8 <= x.len() <= out.len(); `Nonzero` is repr(C) (u32, f32), 8 bytes per pair.
+            unsafe {
+                let v = _mm256_loadu_ps(x.as_ptr().add(j));
+                let mask = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero)) as usize;
+                let perm = _mm256_loadu_si256(LEFT_PACK[mask].as_ptr().cast());
+                let vals = _mm256_permutevar8x32_ps(v, perm);
+                let cols = _mm256_add_epi32(
+                    _mm256_permutevar8x32_epi32(lanes, perm),
+                    _mm256_set1_epi32((first + j) as i32),
+                );
+                let cols = _mm256_castsi256_ps(cols);
+                // Interleave (column, value): lo = pairs 0,1 | 4,5; hi = pairs 2,3 | 6,7.
+                let lo = _mm256_unpacklo_ps(cols, vals);
+                let hi = _mm256_unpackhi_ps(cols, vals);
+                let dst = out.as_mut_ptr().add(n).cast::<f32>();
+                _mm256_storeu_ps(dst, _mm256_permute2f128_ps::<0x20>(lo, hi));
+                _mm256_storeu_ps(dst.add(LANES), _mm256_permute2f128_ps::<0x31>(lo, hi));
+                n += mask.count_ones() as usize;
+            }
+            j += LANES;
+        }
+        for (k, &xj) in x.iter().enumerate().skip(j) {
+            out[n] = Nonzero {
+                col: (first + k) as u32,
+                x: xj,
+            };
+            n += usize::from(xj != 0.0);
+        }
+        n
+    }
+
     /// `y (+)= Σ_k W[:, j_k] · x_k` over the registers `r..r + TILE` of `y` (8 postsynaptic units each,
     /// the last one partial when `post` is not a multiple of 8) for the gathered `(j_k, x_k)`, summed in
     /// the order given, with every register of the tile held in a CPU register for the whole sum; the
     /// sum starts from `+0.0` when `fresh` (as `y.fill(0.0)` would), else from `y`. Requires every `j_k < wt.len() / post` and `y.len() == post`.
     #[target_feature(enable = "avx2")]
-    unsafe fn tiles(
-        wt: &[f32],
-        post: usize,
-        r: usize,
-        nz: &[(u32, f32)],
-        y: &mut [f32],
-        fresh: bool,
-    ) {
+    unsafe fn tiles(wt: &[f32], post: usize, r: usize, nz: &[Nonzero], y: &mut [f32], fresh: bool) {
         let regs = post.div_ceil(LANES);
         let tail = post % LANES;
         let t = (regs - r).min(TILE);
@@ -232,7 +290,7 @@ mod avx2 {
         post: usize,
         r0: usize,
         tail: usize,
-        nz: &[(u32, f32)],
+        nz: &[Nonzero],
         y: &mut [f32],
         fresh: bool,
     ) {
@@ -256,7 +314,7 @@ mod avx2 {
                 };
             }
             if partial {
-                for &(j, xj) in nz {
+                for &Nonzero { col: j, x: xj } in nz {
                     let xv = _mm256_set1_ps(xj);
                     let col = w.add(j as usize * post);
                     for (t, a) in acc.iter_mut().enumerate().take(T - 1) {
@@ -266,7 +324,7 @@ mod avx2 {
                     acc[T - 1] = _mm256_add_ps(acc[T - 1], _mm256_mul_ps(last, xv));
                 }
             } else {
-                for &(j, xj) in nz {
+                for &Nonzero { col: j, x: xj } in nz {
                     let xv = _mm256_set1_ps(xj);
                     let col = w.add(j as usize * post);
                     for (t, a) in acc.iter_mut().enumerate() {
