@@ -689,6 +689,7 @@ impl Axes {
                 bb = bb.union(&r);
             }
         }
+        let mut yoffset_rect = None;
         if let (Some(off), true) = (&yoffset, self.yticklabels) {
             let r = put_text(
                 out,
@@ -702,6 +703,7 @@ impl Axes {
                 Z_TEXT,
             );
             bb = bb.union(&r);
+            yoffset_rect = Some(r);
         }
         if let Some((s, pad)) = &self.ylabel {
             // Rotated 90°: "bottom" of the text faces the axis.
@@ -720,7 +722,12 @@ impl Axes {
         }
 
         if let Some((s, size, yfrac)) = &self.title {
-            let y = rect.y1 - yfrac * rect.height() - TITLE_PAD;
+            let mut y = rect.y1 - yfrac * rect.height() - TITLE_PAD;
+            // As matplotlib does, a title sits above the y axis' offset text ("1e−3") when there is one.
+            if let Some(off) = yoffset_rect {
+                let descent = line_metrics("lp", *size).descent;
+                y = y.min(off.y0.min(off.y1) - descent - TITLE_PAD / 2.0);
+            }
             let r = put_text(
                 out,
                 s,

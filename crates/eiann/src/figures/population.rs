@@ -9,34 +9,24 @@ use super::style::*;
 use crate::{Error, Result};
 use std::path::Path;
 
-/// Pearson correlation of two equally long series (float64 accumulation; non-finite pairs skipped).
+/// Pearson correlation of two equally long series, skipping non-finite pairs; computed by the same
+/// float64 accumulator as every agreement statistic ([`crate::spiking::stats::agreement`]).
 ///
 /// Errors if the lengths differ, fewer than two finite pairs remain, or either series is constant.
 pub fn pearson_r(a: &[f32], b: &[f32]) -> Result<f64> {
     require_len("pearson_r: second series", a.len(), b.len())?;
-    let pairs: Vec<(f64, f64)> = a
+    let (x, y): (Vec<f32>, Vec<f32>) = a
         .iter()
         .zip(b)
         .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(&x, &y)| (f64::from(x), f64::from(y)))
-        .collect();
-    if pairs.len() < 2 {
+        .map(|(&x, &y)| (x, y))
+        .unzip();
+    if x.len() < 2 {
         return Err(Error::invalid("pearson_r", "fewer than two finite pairs"));
     }
-    let n = pairs.len() as f64;
-    let (mx, my) = pairs
-        .iter()
-        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (x, y) in &pairs {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx).powi(2);
-        syy += (y - my).powi(2);
-    }
-    if sxx == 0.0 || syy == 0.0 {
-        return Err(Error::invalid("pearson_r", "a series is constant"));
-    }
-    Ok(sxy / (sxx * syy).sqrt())
+    crate::spiking::stats::agreement(&x, &y)?
+        .pearson_r
+        .ok_or_else(|| Error::invalid("pearson_r", "a series is constant"))
 }
 
 /// Input of [`dw_agreement_scatter`]: ΔW of many units pooled into two equally long vectors.
