@@ -25,6 +25,12 @@
 //! | pickled networks | [`checkpoint`] (plain pickle, readable with the Python standard library) |
 //! | the notebook's spiking cells | [`spiking`]; the whole figure pipeline: [`figure3`]; panels: [`figures`] |
 //!
+//! ## Features
+//!
+//! `tables` (default): the agreement statistics as polars `DataFrame`s (`spiking::stats` tables,
+//! `figure3::Figure3::max_rate_sweep`, CSV output). Without it the crate builds without polars, which is
+//! how the panel notebooks load it (a smaller evcxr session).
+//!
 //! ## Example
 //!
 //! ```
