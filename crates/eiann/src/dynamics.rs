@@ -8,6 +8,7 @@
 //! (PyTorch's BLAS uses a blocked order, so single products may differ by ~1e-7 relative).
 
 use crate::config::{Compartment, Direction, Rule};
+use crate::drives::FusedDrives;
 use crate::error::{Error, Result};
 use crate::kernels::{matmat, matvec};
 use crate::network::{Network, PopulationState};
@@ -47,8 +48,9 @@ impl Network {
     }
 
     /// Integrate population `pi` by one step (EIANN `Population.forward` and the body of
-    /// `BP_like_2L.backward_update_layer_activity`).
-    fn integrate(&mut self, pi: usize, phase: Phase) {
+    /// `BP_like_2L.backward_update_layer_activity`). With `fused`, the products of its fused projections
+    /// come from there (same bits, see [`crate::drives`]).
+    fn integrate(&mut self, pi: usize, phase: Phase, mut fused: Option<&mut FusedDrives>) {
         let Network {
             spec,
             projections,
@@ -78,6 +80,20 @@ impl Network {
                 continue;
             }
             if phase == Phase::Forward && !ps.update_phase.in_forward() {
+                continue;
+            }
+            if let Some(f) = fused.as_deref_mut().filter(|f| f.is_fused(k)) {
+                let pre = &pops[ps.pre];
+                let (x, prev) = match ps.direction {
+                    Direction::Forward => (&pre.activity, false),
+                    Direction::Recurrent => (&pre.prev_activity, true),
+                };
+                let (y, stride, offset) = f.drive(k, ps.pre, prev, x, batch);
+                for (drow, yrow) in delta.chunks_exact_mut(n).zip(y.chunks_exact(stride)) {
+                    for (d, &v) in drow.iter_mut().zip(&yrow[offset..offset + n]) {
+                        *d += v;
+                    }
+                }
                 continue;
             }
             let y: &[f32] = if spec.populations[ps.pre].is_input {
@@ -119,7 +135,19 @@ impl Network {
     ///
     /// With a batch size `B` set by [`Network::set_batch_size`], `x` holds `B` inputs one after the other
     /// and the returned slice `B` outputs; every sample gets exactly the bits it gets alone.
-    pub fn forward(&mut self, x: &[f32], mut record: Option<&mut Recording>) -> Result<&[f32]> {
+    pub fn forward(&mut self, x: &[f32], record: Option<&mut Recording>) -> Result<&[f32]> {
+        self.forward_with(x, record, None)
+    }
+
+    /// [`Network::forward`], optionally with fused drives (evaluation with fixed weights): the stacked
+    /// products and the skipping of populations the output does not depend on give the output the same
+    /// bits; the skipped populations' activities stay at their reset values.
+    pub(crate) fn forward_with(
+        &mut self,
+        x: &[f32],
+        mut record: Option<&mut Recording>,
+        mut fused: Option<&mut FusedDrives>,
+    ) -> Result<&[f32]> {
         let input = self
             .spec
             .populations
@@ -134,6 +162,12 @@ impl Network {
             return Err(Error::invalid(
                 "recording",
                 "dynamics can only be recorded with batch size 1",
+            ));
+        }
+        if record.is_some() && fused.is_some() {
+            return Err(Error::invalid(
+                "recording",
+                "dynamics cannot be recorded with fused drives (skipped populations)",
             ));
         }
         if let Some(r) = record.as_deref_mut() {
@@ -154,16 +188,28 @@ impl Network {
             act.apply_in_place(&mut p.activity);
         }
         self.pops[input].activity.copy_from_slice(x);
-        self.refresh_input_drive();
+        if let Some(f) = fused.as_deref_mut() {
+            f.reset_all();
+            // The fused drives hold the input's products; the per-projection cache is not refreshed.
+            self.input_drive_valid = false;
+        } else {
+            self.refresh_input_drive();
+        }
         for _t in 0..self.spec.forward_steps {
             for p in self.pops.iter_mut() {
                 p.prev_activity.copy_from_slice(&p.activity);
             }
+            if let Some(f) = fused.as_deref_mut() {
+                f.step_start();
+            }
             for li in 0..self.spec.layers.len() {
                 for j in 0..self.spec.layers[li].populations.len() {
                     let pi = self.spec.layers[li].populations[j];
-                    if li != 0 {
-                        self.integrate(pi, Phase::Forward);
+                    if li != 0 && fused.as_deref().is_none_or(|f| f.needed(pi)) {
+                        self.integrate(pi, Phase::Forward, fused.as_deref_mut());
+                        if let Some(f) = fused.as_deref_mut() {
+                            f.integrated(pi);
+                        }
                     }
                     if let Some(r) = record.as_deref_mut() {
                         r.forward_activity[pi].extend_from_slice(&self.pops[pi].activity);
@@ -397,7 +443,7 @@ impl Network {
                 }
                 for &pi in layer {
                     if self.wiring[pi].has_backward_projections || pi == out || store_dynamics {
-                        self.integrate(pi, Phase::Backward);
+                        self.integrate(pi, Phase::Backward, None);
                         if store_dynamics {
                             if let Some(r) = record.as_deref_mut() {
                                 r.backward_activity[pi].extend_from_slice(&self.pops[pi].activity);

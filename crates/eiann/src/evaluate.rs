@@ -1,6 +1,7 @@
 //! Evaluation of a network on a labelled set (validation / test): forward phase only, MSE loss and
 //! argmax accuracy as EIANN computes them, in parallel with results independent of the thread count.
 
+use crate::drives::FusedDrives;
 use crate::dynamics::mse_loss;
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -42,7 +43,9 @@ pub fn argmax(v: &[f32]) -> usize {
 
 /// Evaluate `net` on every sample of `data` (forward phase only; the network's own state is untouched).
 /// Work is split over `threads` threads (0 = all cores), each with its own copy of the network that
-/// integrates 16 samples side by side; every sample gets the bits it gets alone, and per-sample results are
+/// integrates 16 samples side by side with fused drives ([`crate::drives`]: the products of each
+/// presynaptic population in one kernel call, populations the output does not depend on skipped); every
+/// sample gets the bits it gets alone, and per-sample results are
 /// reduced in sample order, so the numbers depend neither on the thread count nor on the batching.
 pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Evaluation> {
     let n = data.len();
@@ -72,6 +75,7 @@ pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Eva
             .map(|(c, part)| {
                 let mut local = net.clone();
                 scope.spawn(move || -> Result<()> {
+                    let mut fused = FusedDrives::new(&local);
                     let n_in = data.input_size();
                     let mut x = vec![0f32; BATCH * n_in];
                     let mut t = vec![0f32; out_size];
@@ -82,7 +86,7 @@ pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Eva
                         for k in 0..b {
                             data.input_into(first + k, &mut x[k * n_in..(k + 1) * n_in]);
                         }
-                        let out = local.forward(&x[..b * n_in], None)?;
+                        let out = local.forward_with(&x[..b * n_in], None, Some(&mut fused))?;
                         for (k, r) in group.iter_mut().enumerate() {
                             let o = &out[k * out_size..(k + 1) * out_size];
                             data.target_into(first + k, &mut t);

@@ -50,6 +50,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod constraints;
 pub mod data;
+mod drives;
 pub mod dynamics;
 pub mod error;
 pub mod evaluate;
