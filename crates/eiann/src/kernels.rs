@@ -32,18 +32,32 @@ pub fn matvec(p: &Projection, x: &[f32], y: &mut [f32]) {
 /// the core's cache while every row of the batch uses them; each `y_i` is still summed over `j` in
 /// increasing order.
 pub fn matmat(p: &Projection, x: &[f32], y: &mut [f32], batch: usize) {
-    if batch == 1 {
-        return matvec(p, x, y);
-    }
+    matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, batch)
+}
+
+/// [`matmat`] on a bare pre-major matrix (`wt[j * post + i] = W[i][j]`, `pre × post` values): the same
+/// kernel, also used for several projections stacked side by side (`crate::drives`).
+pub(crate) fn matmat_slices(
+    wt: &[f32],
+    post: usize,
+    pre: usize,
+    x: &[f32],
+    y: &mut [f32],
+    batch: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { avx2::matmat(&p.wt, p.post_size, p.pre_size, x, y, batch) };
+            unsafe { avx2::matmat(wt, post, pre, x, y, batch) };
             return;
         }
     }
-    matmat_generic(&p.wt, p.post_size, p.pre_size, x, y, batch)
+    if batch == 1 {
+        matvec_generic(wt, post, x, y)
+    } else {
+        matmat_generic(wt, post, pre, x, y, batch)
+    }
 }
 
 /// Columns per cache block of [`matmat`]: about 128 KiB of weights.
@@ -115,13 +129,16 @@ fn accumulate(wt: &[f32], post: usize, x: &[f32], y: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     /// f32 lanes per register.
     const LANES: usize = 8;
     /// Registers of postsynaptic units accumulated at once (a tile of 64 units).
     const TILE: usize = 8;
-    /// Columns per cache block of [`matmat`].
+    /// Columns per cache block of [`matmat`] (several rows reuse each block's weights).
     const BLOCK: usize = 64;
+    /// Columns per block when there is a single row (no reuse: longer sums per register tile).
+    const SINGLE_BLOCK: usize = 512;
     /// Batch rows gathered per block (a stack buffer of `ROWS × BLOCK` entries).
     const ROWS: usize = 16;
 
@@ -148,16 +165,44 @@ mod avx2 {
             y[..batch * post].fill(0.0);
             return;
         }
+        // SAFETY (both calls): AVX2 is enabled (this function's contract).
+        unsafe {
+            if batch == 1 {
+                // One row (training): nothing to reuse across rows, so one long block per tile.
+                matmat_rows::<1, SINGLE_BLOCK, SINGLE_BLOCK>(wt, post, pre, cols, x, y, batch)
+            } else {
+                matmat_rows::<ROWS, BLOCK, { ROWS * BLOCK }>(wt, post, pre, cols, x, y, batch)
+            }
+        }
+    }
+
+    /// [`matmat`] gathering `R` rows at a time in blocks of `B` columns (`N = R × B` buffer entries,
+    /// on the stack and left uninitialised: only gathered entries are read); `cols` columns are used.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn matmat_rows<const R: usize, const B: usize, const N: usize>(
+        wt: &[f32],
+        post: usize,
+        pre: usize,
+        cols: usize,
+        x: &[f32],
+        y: &mut [f32],
+        batch: usize,
+    ) {
         let regs = post.div_ceil(LANES);
-        let mut nz = [Nonzero { col: 0, x: 0.0 }; ROWS * BLOCK];
-        let mut counts = [0usize; ROWS];
-        for b0 in (0..batch).step_by(ROWS) {
-            let rows = (batch - b0).min(ROWS);
-            for j0 in (0..cols).step_by(BLOCK) {
-                let j1 = (j0 + BLOCK).min(cols);
+        debug_assert_eq!(N, R * B);
+        let mut nz = [MaybeUninit::<Nonzero>::uninit(); N];
+        let mut counts = [0usize; R];
+        for b0 in (0..batch).step_by(R) {
+            let rows = (batch - b0).min(R);
+            for j0 in (0..cols).step_by(B) {
+                let j1 = (j0 + B).min(cols);
                 for (r, count) in counts.iter_mut().enumerate().take(rows) {
                     let xb = &x[(b0 + r) * pre + j0..(b0 + r) * pre + j1];
-                    *count = gather_nonzero(xb, j0, &mut nz[r * BLOCK..(r + 1) * BLOCK]);
+                    *count = gather_nonzero(xb, j0, &mut nz[r * B..(r + 1) * B]);
                 }
                 for g in (0..regs).step_by(TILE) {
                     for (r, &n) in counts.iter().enumerate().take(rows) {
@@ -166,7 +211,10 @@ mod avx2 {
                         if n == 0 && !fresh {
                             continue;
                         }
-                        let list = &nz[r * BLOCK..r * BLOCK + n];
+                        // SAFETY: gather_nonzero initialised the first n entries of row r's block.
+                        let list = unsafe {
+                            std::slice::from_raw_parts(nz.as_ptr().add(r * B).cast::<Nonzero>(), n)
+                        };
                         let yb = &mut y[(b0 + r) * post..(b0 + r + 1) * post];
                         // SAFETY: AVX2 is enabled; registers g.. lie in 0..regs; every gathered
                         // column index is < cols, so its column lies inside `wt`.
@@ -212,7 +260,7 @@ mod avx2 {
     /// mask, permute, store all eight pairs (only the first `popcount` count: the rest are overwritten
     /// later or ignored). Branch-free, unlike a scalar `if x != 0` loop on irregular activity.
     #[target_feature(enable = "avx2")]
-    fn gather_nonzero(x: &[f32], first: usize, out: &mut [Nonzero]) -> usize {
+    fn gather_nonzero(x: &[f32], first: usize, out: &mut [MaybeUninit<Nonzero>]) -> usize {
         assert!(out.len() >= x.len() && first + x.len() <= u32::MAX as usize);
         let zero = _mm256_setzero_ps();
         let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -242,10 +290,10 @@ mod avx2 {
             j += LANES;
         }
         for (k, &xj) in x.iter().enumerate().skip(j) {
-            out[n] = Nonzero {
+            out[n] = MaybeUninit::new(Nonzero {
                 col: (first + k) as u32,
                 x: xj,
-            };
+            });
             n += usize::from(xj != 0.0);
         }
         n
