@@ -86,15 +86,22 @@ pub fn clone_weight(
     let f = |w: f32| (w * scale) * sign;
     let (a, b) = (target.post_size, target.pre_size);
     if transpose {
-        // target (a × b) = sourceᵀ with source (b × a): source column k ↦ target row k.
-        let mut row = |k: usize| {
-            for j in 0..b {
-                target.wt[j * a + k] = f(source.wt[k * b + j]);
+        // target (a × b) = sourceᵀ with source (b × a): source column k ↦ target row k. Written one
+        // target column at a time (contiguous), reading the listed source columns (which stay in cache
+        // across target columns), instead of striding over the whole target once per source column.
+        let all: Vec<u32>;
+        let rows: &[u32] = match columns {
+            Some(cols) => cols,
+            None => {
+                all = (0..a as u32).collect();
+                &all
             }
         };
-        match columns {
-            None => (0..a).for_each(&mut row),
-            Some(cols) => cols.iter().for_each(|&k| row(k as usize)),
+        for (j, tcol) in target.wt.chunks_exact_mut(a.max(1)).enumerate().take(b) {
+            for &k in rows {
+                let k = k as usize;
+                tcol[k] = f(source.wt[k * b + j]);
+            }
         }
     } else {
         let mut col = |k: usize| {
