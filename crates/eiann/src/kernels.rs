@@ -16,15 +16,7 @@ use crate::network::Projection;
 /// sequential summation order of the plain formula, so they give the same bits.
 #[inline]
 pub fn matvec(p: &Projection, x: &[f32], y: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { avx2::matmat(&p.wt, p.post_size, p.pre_size, x, y, 1) };
-            return;
-        }
-    }
-    matvec_generic(&p.wt, p.post_size, x, y)
+    matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, 1)
 }
 
 /// `Y = X·Wᵀ` for a batch of `batch` input rows (`x`: `batch × pre`, `y`: `batch × post`), giving for
