@@ -18,6 +18,11 @@
 //! H1DendI and H2DendI, which only reach the E dendrites, used in the supervised phase) are skipped; the
 //! output's activity has the same bits either way (tested).
 //!
+//! **Aligned rows.** Each stacked row (the weights of one presynaptic unit) is padded with zero weights
+//! to a multiple of 8 outputs and the stack starts on a 64-byte boundary, so every 8-lane register load
+//! of the kernel is 32-byte aligned and never straddles two cache lines (with rows of 550 or 500 floats,
+//! half the loads did: 15–20 % of the evaluation time). The padded outputs are computed and ignored.
+//!
 //! **Fixed weights only.** [`FusedDrives`] holds a copy of the weights taken when it is built, so it
 //! serves evaluation (each worker builds one for its copy of the network) and never training.
 
@@ -41,14 +46,50 @@ pub(crate) struct FusedDrives {
     next_version: u64,
 }
 
+/// Outputs per stacked row are padded to a multiple of this (one AVX2 register of f32).
+const ROW_MULTIPLE: usize = 8;
+
+/// Sixteen f32, aligned to a cache line: the storage unit of [`AlignedWeights`].
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+/// A zero-initialised f32 buffer that starts on a 64-byte boundary (also in clones).
+#[derive(Debug, Clone, Default)]
+struct AlignedWeights {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl AlignedWeights {
+    fn zeros(len: usize) -> AlignedWeights {
+        AlignedWeights {
+            lines: vec![Line([0.0; 16]); len.div_ceil(16)],
+            len,
+        }
+    }
+
+    fn as_slice(&self) -> &[f32] {
+        // SAFETY: `Line` is repr(C) around [f32; 16] (size 64, no padding), so the vector holds
+        // `16 · lines.len() >= len` contiguous, initialised f32.
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<f32>(), self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: as in `as_slice`, with exclusive access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f32>(), self.len) }
+    }
+}
+
 /// The projections from one presynaptic population, stacked.
 #[derive(Debug, Clone)]
 struct Group {
     pre_size: usize,
-    /// Outputs per row: the sum of the stacked projections' postsynaptic sizes.
+    /// Outputs per row: the sum of the stacked projections' postsynaptic sizes, padded to a multiple
+    /// of [`ROW_MULTIPLE`] (the padding weights are zero).
     post: usize,
-    /// Stacked weights, pre-major.
-    wt: Vec<f32>,
+    /// Stacked weights, pre-major, 64-byte aligned.
+    wt: AlignedWeights,
     /// `batch × post` products of the vector with version `version`.
     y: Vec<f32>,
     version: Option<u64>,
@@ -92,7 +133,7 @@ impl FusedDrives {
                 groups.push(Group {
                     pre_size: spec.populations[ps.pre].size,
                     post: 0,
-                    wt: Vec::new(),
+                    wt: AlignedWeights::default(),
                     y: Vec::new(),
                     version: None,
                 });
@@ -104,13 +145,15 @@ impl FusedDrives {
             members[g].push(k);
         }
         for (group, ks) in groups.iter_mut().zip(&members) {
+            group.post = group.post.next_multiple_of(ROW_MULTIPLE);
             let (pre, post) = (group.pre_size, group.post);
-            group.wt = vec![0f32; pre * post];
+            group.wt = AlignedWeights::zeros(pre * post);
             for &k in ks {
                 let p = &net.projections[k];
                 let Some((_, off)) = slot[k] else { continue };
                 for (dst, src) in group
                     .wt
+                    .as_mut_slice()
                     .chunks_exact_mut(post)
                     .zip(p.wt.chunks_exact(p.post_size.max(1)))
                 {
@@ -182,7 +225,7 @@ impl FusedDrives {
         if group.version != Some(version) || group.y.len() != batch * group.post {
             group.y.resize(batch * group.post, 0.0);
             matmat_slices(
-                &group.wt,
+                group.wt.as_slice(),
                 group.post,
                 group.pre_size,
                 &x[..batch * group.pre_size],
@@ -230,6 +273,15 @@ mod tests {
                 .map(|g| (g.pre_size, g.post))
                 .collect::<Vec<_>>()
         );
+        // Rows padded to whole registers, stacks on cache-line boundaries (also in a clone).
+        let clone = f.clone();
+        for g in f.groups.iter().chain(&clone.groups) {
+            assert_eq!(g.post % ROW_MULTIPLE, 0, "row of {}", g.post);
+            assert_eq!(g.wt.as_slice().as_ptr() as usize % 64, 0);
+            assert_eq!(g.wt.as_slice().len(), g.pre_size * g.post);
+        }
+        // The input's group: H1E (500) and H1SomaI (50), padded from 550 to 552.
+        assert!(f.groups.iter().any(|g| g.pre_size == 784 && g.post == 552));
         for (k, ps) in s.projections.iter().enumerate() {
             let fused = f.is_fused(k);
             let expect = ps.compartment == Compartment::Soma
