@@ -13,10 +13,10 @@
 //! **Same bits.** Every output is still `Σ_j W_ij x_j` summed over `j` in increasing order, skipping
 //! `x_j == 0`, exactly as the separate products are; stacking only changes which outputs share a call.
 //! A product is reused while the vector it came from is unchanged: population activities carry version
-//! numbers, renewed whenever a population is reset or integrated, and `prev_activity` takes the version
-//! of the activity it copies. Populations the output does not depend on (here the dendritic interneurons
-//! H1DendI and H2DendI, which only reach the E dendrites, used in the supervised phase) are skipped; the
-//! output's activity has the same bits either way (tested).
+//! numbers ([`crate::reuse`]), renewed whenever a population is reset or integrated, and `prev_activity`
+//! takes the version of the activity it copies. Populations the output does not depend on (here the
+//! dendritic interneurons H1DendI and H2DendI, which only reach the E dendrites, used in the supervised
+//! phase) are skipped; the output's activity has the same bits either way (tested).
 //!
 //! **Aligned rows.** Each stacked row (the weights of one presynaptic unit) is padded with zero weights
 //! to a multiple of 8 outputs and the stack starts on a 64-byte boundary, so every 8-lane register load
@@ -29,6 +29,7 @@
 use crate::config::Compartment;
 use crate::kernels::matmat_slices;
 use crate::network::Network;
+use crate::reuse::ActivityVersions;
 
 /// The stacked forward-phase projections of a network, with their last products (see the module docs).
 #[derive(Debug, Clone)]
@@ -39,11 +40,8 @@ pub(crate) struct FusedDrives {
     slot: Vec<Option<(usize, usize)>>,
     /// Populations the output's forward-phase activity depends on (the output itself included).
     needed: Vec<bool>,
-    /// Version of every population's `activity`.
-    act_version: Vec<u64>,
-    /// Version of every population's `prev_activity`.
-    prev_version: Vec<u64>,
-    next_version: u64,
+    /// Versions of every population's `activity` and `prev_activity` ([`crate::reuse`]).
+    versions: ActivityVersions,
 }
 
 /// Outputs per stacked row are padded to a multiple of this (one AVX2 register of f32).
@@ -165,9 +163,7 @@ impl FusedDrives {
             groups,
             slot,
             needed,
-            act_version: vec![0; n_pops],
-            prev_version: vec![0; n_pops],
-            next_version: 0,
+            versions: ActivityVersions::new(n_pops),
         }
     }
 
@@ -176,27 +172,19 @@ impl FusedDrives {
         self.needed[pi]
     }
 
-    fn fresh_version(&mut self) -> u64 {
-        self.next_version += 1;
-        self.next_version
-    }
-
     /// Every population's activity was reset (and the input clamped): all versions are new.
     pub(crate) fn reset_all(&mut self) {
-        for pi in 0..self.act_version.len() {
-            self.act_version[pi] = self.fresh_version();
-        }
-        self.prev_version.copy_from_slice(&self.act_version);
+        self.versions.reset_all();
     }
 
     /// Every `prev_activity` was set to the current `activity`.
     pub(crate) fn step_start(&mut self) {
-        self.prev_version.copy_from_slice(&self.act_version);
+        self.versions.all_prev_copied();
     }
 
     /// Population `pi` was integrated (its activity changed).
     pub(crate) fn integrated(&mut self, pi: usize) {
-        self.act_version[pi] = self.fresh_version();
+        self.versions.integrated(pi);
     }
 
     /// Whether projection `k` is served by a group.
@@ -216,11 +204,7 @@ impl FusedDrives {
         batch: usize,
     ) -> (&[f32], usize, usize) {
         let (g, offset) = self.slot[k].expect("drive() is only called for fused projections");
-        let version = if prev {
-            self.prev_version[pre]
-        } else {
-            self.act_version[pre]
-        };
+        let version = self.versions.of(pre, prev);
         let group = &mut self.groups[g];
         if group.version != Some(version) || group.y.len() != batch * group.post {
             group.y.resize(batch * group.post, 0.0);

@@ -59,6 +59,8 @@ impl Network {
             input_drive,
             scratch_delta,
             scratch_y,
+            backward_versions,
+            backward_products,
             batch,
             ..
         } = self;
@@ -100,12 +102,20 @@ impl Network {
                 &input_drive[k]
             } else {
                 let pre = &pops[ps.pre];
-                let x = match ps.direction {
-                    Direction::Forward => &pre.activity,
-                    Direction::Recurrent => &pre.prev_activity,
+                let (x, prev) = match ps.direction {
+                    Direction::Forward => (&pre.activity, false),
+                    Direction::Recurrent => (&pre.prev_activity, true),
                 };
-                matmat(&projections[k], x, scratch_y, batch);
-                &scratch_y[..batch * n]
+                if phase == Phase::Backward {
+                    // Products of populations not integrated in this phase are reused (crate::reuse).
+                    let version = backward_versions.of(ps.pre, prev);
+                    backward_products.product(k, version, batch * n, |y| {
+                        matmat(&projections[k], x, y, batch)
+                    })
+                } else {
+                    matmat(&projections[k], x, scratch_y, batch);
+                    &scratch_y[..batch * n]
+                }
             };
             for (d, &v) in delta.iter_mut().zip(y) {
                 *d += v;
@@ -236,7 +246,7 @@ impl Network {
                 continue;
             }
             let mut fds = std::mem::take(&mut self.pops[pi].forward_dendritic_state);
-            self.sum_dendritic_inputs(pi, &mut fds);
+            self.sum_dendritic_inputs(pi, &mut fds, false);
             self.pops[pi].forward_dendritic_state = fds;
             if let Some(r) = record.as_deref_mut() {
                 let sizes: Vec<usize> = self.spec.populations.iter().map(|p| p.size).collect();
@@ -263,7 +273,8 @@ impl Network {
 
     /// `Σ_dend W·x` over the dendritic projections of population `pi` (in iteration order, starting from
     /// 0), with `x` the presynaptic `activity` (F) or `prev_activity` (R); written into `out`.
-    fn sum_dendritic_inputs(&mut self, pi: usize, out: &mut [f32]) {
+    /// In the supervised phase (`backward`), products are reused while their input is unchanged.
+    fn sum_dendritic_inputs(&mut self, pi: usize, out: &mut [f32], backward: bool) {
         let n = self.spec.populations[pi].size;
         out.fill(0.0);
         for &k in &self.wiring[pi].incoming {
@@ -272,12 +283,20 @@ impl Network {
                 continue;
             }
             let pre = &self.pops[ps.pre];
-            let x = match ps.direction {
-                Direction::Forward => &pre.activity,
-                Direction::Recurrent => &pre.prev_activity,
+            let (x, prev) = match ps.direction {
+                Direction::Forward => (&pre.activity, false),
+                Direction::Recurrent => (&pre.prev_activity, true),
             };
-            matvec(&self.projections[k], x, &mut self.scratch_y);
-            for (v, &y) in out.iter_mut().zip(&self.scratch_y[..n]) {
+            let p = &self.projections[k];
+            let y: &[f32] = if backward {
+                let version = self.backward_versions.of(ps.pre, prev);
+                self.backward_products
+                    .product(k, version, n, |y| matvec(p, x, y))
+            } else {
+                matvec(p, x, &mut self.scratch_y);
+                &self.scratch_y[..n]
+            };
+            for (v, &y) in out.iter_mut().zip(y) {
                 *v += y;
             }
         }
@@ -322,7 +341,7 @@ impl Network {
     /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
     fn update_dendritic_state(&mut self, pi: usize) {
         let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
-        self.sum_dendritic_inputs(pi, &mut d);
+        self.sum_dendritic_inputs(pi, &mut d, true);
         for v in d.iter_mut() {
             *v = v.clamp(-1.0, 1.0);
         }
@@ -411,6 +430,9 @@ impl Network {
         if self.input_drive_stale() {
             self.refresh_input_drive();
         }
+        // Products are reused within this phase only (the weights change after it).
+        self.backward_versions.renew_all();
+        self.backward_products.clear();
         let layers = std::mem::take(&mut self.reversed_layers);
         for layer in &layers {
             for &pi in layer {
@@ -440,10 +462,12 @@ impl Network {
                 for &pi in layer {
                     let p = &mut self.pops[pi];
                     p.prev_activity.copy_from_slice(&p.activity);
+                    self.backward_versions.prev_copied(pi);
                 }
                 for &pi in layer {
                     if self.wiring[pi].has_backward_projections || pi == out || store_dynamics {
                         self.integrate(pi, Phase::Backward, None);
+                        self.backward_versions.integrated(pi);
                         if store_dynamics {
                             if let Some(r) = record.as_deref_mut() {
                                 r.backward_activity[pi].extend_from_slice(&self.pops[pi].activity);
@@ -480,5 +504,50 @@ mod tests {
     #[test]
     fn mse_is_mean_of_squares() {
         assert_eq!(mse_loss(&[1.0, 0.0], &[0.0, 0.0]), 0.5);
+    }
+
+    /// Reusing the interneurons' products in the supervised phase gives the bits of recomputing every
+    /// product in every step: same losses, states and weights over several training steps.
+    #[test]
+    fn backward_product_reuse_gives_the_bits_of_recomputation() {
+        let spec = crate::NetworkSpec::from_file(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml",
+        ))
+        .unwrap();
+        let mut reuse = Network::new(spec, 5);
+        let mut recompute = reuse.clone();
+        recompute.backward_products.set_reuse(false);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for s in 0..12 {
+            let x: Vec<f32> = (0..784)
+                .map(|p| {
+                    if (p * 13 + 7 * s) % 4 == 0 {
+                        ((p + s) % 97) as f32 / 97.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let mut t = vec![0f32; 10];
+            t[s % 10] = 1.0;
+            let a = reuse.train_step(&x, &t).unwrap();
+            let b = recompute.train_step(&x, &t).unwrap();
+            assert_eq!(a.to_bits(), b.to_bits(), "loss at step {s}");
+            for (pa, pb) in reuse.pops.iter().zip(&recompute.pops) {
+                assert_eq!(bits(&pa.activity), bits(&pb.activity), "step {s}");
+                assert_eq!(
+                    bits(&pa.dendritic_state),
+                    bits(&pb.dendritic_state),
+                    "step {s}"
+                );
+            }
+        }
+        for (pa, pb) in reuse.projections.iter().zip(&recompute.projections) {
+            assert_eq!(bits(&pa.wt), bits(&pb.wt));
+        }
+        assert!(reuse
+            .pops
+            .iter()
+            .any(|p| p.dendritic_state.iter().any(|&d| d != 0.0)));
     }
 }

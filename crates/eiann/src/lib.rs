@@ -14,7 +14,7 @@
 //! | `Projection` (an `nn.Linear`: weight, bounds, constraint, direction, phase, compartment) | [`network::Projection`] (weights) + [`config::ProjectionSpec`] |
 //! | compartment `None`/`soma` vs `dend` | [`config::Compartment`]: somatic inputs sum into the state, dendritic ones into the dendritic state |
 //! | `direction` F / R | [`config::Direction`]: current activity vs start-of-step `prev_activity` |
-//! | `update_phase` F / B / A, the sensory and supervised phases | [`config::UpdatePhase`]; [`Network::forward`], [`Network::backward`] in [`dynamics`] |
+//! | `update_phase` F / B / A, the sensory and supervised phases | [`config::UpdatePhase`]; [`Network::forward`], [`Network::backward`] in [`dynamics`] (products of unchanged activities reused within a phase: `reuse.rs`) |
 //! | learning rules `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm` | [`rules`] (one file each), [`config::Rule`] |
 //! | weight constraints (`clamp`, `no_autapses`, `normalize_weight`, `clone_weight`) | [`constraints`] |
 //! | `Network.train`, `param_history`, `sample_order`, intervals | [`Network::train_step`], [`train::train`], [`train::Interval`] |
@@ -61,6 +61,7 @@ pub mod kernels;
 pub mod network;
 pub mod npz;
 pub mod record;
+mod reuse;
 pub mod rng;
 pub mod rules;
 pub mod run;

@@ -8,6 +8,7 @@ use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::config::{Compartment, NetworkSpec, Rule, WeightInit};
 use crate::error::{Error, Result};
+use crate::reuse::{ActivityVersions, ProductCache};
 use crate::rng::TorchRng;
 use crate::state::StateDict;
 
@@ -163,6 +164,10 @@ pub struct Network {
     /// Scratch vectors (no allocation in the step loop).
     pub(crate) scratch_delta: Vec<f32>,
     pub(crate) scratch_y: Vec<f32>,
+    /// Activity versions and products of the supervised phase, whose interneuron products are the same
+    /// in every step ([`crate::reuse`]).
+    pub(crate) backward_versions: ActivityVersions,
+    pub(crate) backward_products: ProductCache,
     /// Number of samples integrated side by side in the forward phase (1 for training).
     pub(crate) batch: usize,
     /// The seed the weights were drawn with (None when loaded from a state dict).
@@ -275,6 +280,7 @@ impl Network {
                 }
             })
             .collect();
+        let (n_pops, n_proj) = (spec.populations.len(), spec.projections.len());
         Network {
             spec,
             projections,
@@ -288,6 +294,8 @@ impl Network {
             scratch_rowsum: vec![0.0; max_size],
             scratch_delta: vec![0.0; max_size],
             scratch_y: vec![0.0; max_size],
+            backward_versions: ActivityVersions::new(n_pops),
+            backward_products: ProductCache::new(n_proj),
             batch: 1,
             seed: None,
         }
