@@ -10,10 +10,15 @@ For each notebook, in the order given:
 * starts the `rust` kernel (evcxr_jupyter) with the notebook's own folder as working directory, so
   evcxr reads that folder's `evcxr.toml` and relative paths in the notebook resolve as in JupyterLab;
 * sets EVCXR_TMPDIR to a persistent cache outside the clone,
-  `${XDG_CACHE_HOME:-$HOME/.cache}/eiann-rs/evcxr`, so compiled dependencies survive between runs
-  (first run of a fresh machine compiles the crate inside evcxr: minutes; later runs: seconds),
+  `${XDG_CACHE_HOME:-$HOME/.cache}/eiann-rs/evcxr/<lane>`, so compiled dependencies survive between
+  runs (first run of a fresh machine compiles the crate inside evcxr: minutes; later runs: seconds),
   with the toolchain's libdir on LD_LIBRARY_PATH (evcxr's relative rpath to libstd breaks there);
-  a lock file keeps two runners from sharing that build folder at once;
+  a lock file keeps two runners from sharing those build folders at once;
+* runs notebooks in lanes, side by side (`--jobs`, default: one lane per core): notebooks with the same
+  `:dep` lines (the same crate features, hence the same compiled dependencies) share a lane and its
+  build folder and run one after the other; different lanes have different build folders, since one
+  evcxr build folder cannot serve two kernels at once. Each kernel compiles cells single-threaded most
+  of the time, so two lanes use the two cores of a small machine;
 * sends `:preserve_vars_on_panic 0` before the first cell (not stored in the notebook): a panic then
   drops all variables instead of letting later cells run on half-updated state. notebooks/evcxr.toml
   sets the same for interactive JupyterLab sessions;
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import hashlib
 import os
 import re
 import subprocess
@@ -94,7 +100,42 @@ def problems(nb) -> list[str]:
     return found
 
 
-async def run_notebook(path: Path, timeout: int, startup_timeout: int) -> tuple[bool, list[str]]:
+def dep_lines(path: Path) -> str:
+    """The notebook's `:dep` lines (they decide which compiled dependencies its kernel needs)."""
+    nb = nbformat.read(path, as_version=4)
+    lines = [
+        line.strip()
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if line.strip().startswith(":dep")
+    ]
+    return "\n".join(lines)
+
+
+def lanes_of(paths: list[Path], jobs: int) -> list[list[Path]]:
+    """Group notebooks by their `:dep` lines (first-seen order), then merge the smallest groups until
+    there are at most `jobs` lanes. Notebooks keep their given order within a lane."""
+    groups: dict[str, list[Path]] = {}
+    for p in paths:
+        groups.setdefault(dep_lines(p), []).append(p)
+    lanes = list(groups.values())
+    while len(lanes) > max(1, jobs):
+        lanes.sort(key=len)
+        first, second = lanes.pop(0), lanes.pop(0)
+        lanes.append(first + second)
+    return lanes
+
+
+def lane_dir(cache: Path, lane: list[Path]) -> Path:
+    """A build folder named after the lane's `:dep` lines, stable across runs and clones."""
+    key = "\n\n".join(sorted({dep_lines(p) for p in lane}))
+    return cache / ("deps-" + hashlib.sha256(key.encode()).hexdigest()[:12])
+
+
+async def run_notebook(
+    path: Path, timeout: int, startup_timeout: int, env: dict[str, str]
+) -> tuple[bool, list[str]]:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
@@ -108,7 +149,7 @@ async def run_notebook(path: Path, timeout: int, startup_timeout: int) -> tuple[
     messages: list[str] = []
     ok = True
     try:
-        async with client.async_setup_kernel():
+        async with client.async_setup_kernel(env=env):
             # Sent straight to the kernel (not through the notebook, which must stay untouched).
             seen: list[str] = []
 
@@ -145,6 +186,9 @@ def main() -> int:
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds (default 1800)")
     ap.add_argument("--startup-timeout", type=int, default=120, help="kernel start timeout in seconds")
+    ap.add_argument(
+        "--jobs", type=int, default=0, help="lanes run side by side (default 0: one per core)"
+    )
     args = ap.parse_args()
 
     paths = [p.resolve() for p in args.notebooks]
@@ -155,7 +199,6 @@ def main() -> int:
 
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    os.environ["EVCXR_TMPDIR"] = str(cache)
     # evcxr links cell code against the toolchain's libstd-*.so through a *relative* RUNPATH, which
     # is wrong when the build folder and ~/.rustup share a prefix (as ~/.cache does): the kernel then
     # dies with "dlopen failed". Putting the toolchain's target libdir on LD_LIBRARY_PATH fixes it.
@@ -175,18 +218,37 @@ def main() -> int:
         print(f"waiting for another notebook run using {cache} ...", flush=True)
         fcntl.flock(lock, fcntl.LOCK_EX)
 
-    failed = 0
-    total = time.perf_counter()
     for path in paths:
         if not (path.parent / "evcxr.toml").is_file():
             print(f"note: {path.parent}/evcxr.toml not found; relying on the runner's preflight only")
-        t0 = time.perf_counter()
-        ok, messages = asyncio.run(run_notebook(path, args.timeout, args.startup_timeout))
-        dt = time.perf_counter() - t0
-        print(f"{'PASS' if ok else 'FAIL'} {path.name}  {dt:.1f} s", flush=True)
-        for m in messages:
-            print(f"    {m}", flush=True)
-        failed += not ok
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    lanes = lanes_of(paths, jobs)
+    total = time.perf_counter()
+
+    async def run_lane(lane: list[Path]) -> int:
+        build = lane_dir(cache, lane)
+        build.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, EVCXR_TMPDIR=str(build))
+        failed = 0
+        for path in lane:
+            t0 = time.perf_counter()
+            ok, messages = await run_notebook(path, args.timeout, args.startup_timeout, env)
+            dt = time.perf_counter() - t0
+            print(f"{'PASS' if ok else 'FAIL'} {path.name}  {dt:.1f} s", flush=True)
+            for m in messages:
+                print(f"    {m}", flush=True)
+            failed += not ok
+        return failed
+
+    async def run_all() -> int:
+        return sum(await asyncio.gather(*(run_lane(lane) for lane in lanes)))
+
+    print(
+        f"{len(paths)} notebook(s) in {len(lanes)} lane(s) side by side: "
+        + "; ".join(" -> ".join(p.name for p in lane) for lane in lanes),
+        flush=True,
+    )
+    failed = asyncio.run(run_all())
     n = len(paths)
     print(f"total {time.perf_counter() - total:.1f} s (evcxr cache {cache})")
     print(f"notebooks: {n - failed} passed, {failed} failed")
