@@ -29,7 +29,7 @@
 use crate::config::Compartment;
 use crate::kernels::matmat_slices;
 use crate::network::Network;
-use crate::reuse::ActivityVersions;
+use crate::reuse::{ActivityVersions, ProductCache};
 
 /// The stacked forward-phase projections of a network, with their last products (see the module docs).
 #[derive(Debug, Clone)]
@@ -42,6 +42,8 @@ pub(crate) struct FusedDrives {
     needed: Vec<bool>,
     /// Versions of every population's `activity` and `prev_activity` ([`crate::reuse`]).
     versions: ActivityVersions,
+    /// Per group: the last `batch × post` products and the version of the vector they came from.
+    products: ProductCache,
 }
 
 /// Outputs per stacked row are padded to a multiple of this (one AVX2 register of f32).
@@ -88,9 +90,6 @@ struct Group {
     post: usize,
     /// Stacked weights, pre-major, 64-byte aligned.
     wt: AlignedWeights,
-    /// `batch × post` products of the vector with version `version`.
-    y: Vec<f32>,
-    version: Option<u64>,
 }
 
 impl FusedDrives {
@@ -132,8 +131,6 @@ impl FusedDrives {
                     pre_size: spec.populations[ps.pre].size,
                     post: 0,
                     wt: AlignedWeights::default(),
-                    y: Vec::new(),
-                    version: None,
                 });
                 members.push(Vec::new());
                 groups.len() - 1
@@ -160,10 +157,11 @@ impl FusedDrives {
             }
         }
         FusedDrives {
-            groups,
             slot,
             needed,
             versions: ActivityVersions::new(n_pops),
+            products: ProductCache::new(groups.len()),
+            groups,
         }
     }
 
@@ -205,20 +203,18 @@ impl FusedDrives {
     ) -> (&[f32], usize, usize) {
         let (g, offset) = self.slot[k].expect("drive() is only called for fused projections");
         let version = self.versions.of(pre, prev);
-        let group = &mut self.groups[g];
-        if group.version != Some(version) || group.y.len() != batch * group.post {
-            group.y.resize(batch * group.post, 0.0);
+        let group = &self.groups[g];
+        let y = self.products.product(g, version, batch * group.post, |y| {
             matmat_slices(
                 group.wt.as_slice(),
                 group.post,
                 group.pre_size,
                 &x[..batch * group.pre_size],
-                &mut group.y,
+                y,
                 batch,
-            );
-            group.version = Some(version);
-        }
-        (&group.y, group.post, offset)
+            )
+        });
+        (y, group.post, offset)
     }
 }
 

@@ -23,6 +23,15 @@ enum Phase {
     Backward,
 }
 
+/// The presynaptic vector a projection reads: `activity` (direction F) or the start-of-step
+/// `prev_activity` (R, then `true`, which selects the version in [`crate::reuse`]).
+fn presynaptic(pre: &PopulationState, direction: Direction) -> (&[f32], bool) {
+    match direction {
+        Direction::Forward => (&pre.activity, false),
+        Direction::Recurrent => (&pre.prev_activity, true),
+    }
+}
+
 impl Network {
     /// Recompute the cached input drive `W·x` of every projection from the clamped input population.
     fn refresh_input_drive(&mut self) {
@@ -85,11 +94,7 @@ impl Network {
                 continue;
             }
             if let Some(f) = fused.as_deref_mut().filter(|f| f.is_fused(k)) {
-                let pre = &pops[ps.pre];
-                let (x, prev) = match ps.direction {
-                    Direction::Forward => (&pre.activity, false),
-                    Direction::Recurrent => (&pre.prev_activity, true),
-                };
+                let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
                 let (y, stride, offset) = f.drive(k, ps.pre, prev, x, batch);
                 for (drow, yrow) in delta.chunks_exact_mut(n).zip(y.chunks_exact(stride)) {
                     for (d, &v) in drow.iter_mut().zip(&yrow[offset..offset + n]) {
@@ -101,11 +106,7 @@ impl Network {
             let y: &[f32] = if spec.populations[ps.pre].is_input {
                 &input_drive[k]
             } else {
-                let pre = &pops[ps.pre];
-                let (x, prev) = match ps.direction {
-                    Direction::Forward => (&pre.activity, false),
-                    Direction::Recurrent => (&pre.prev_activity, true),
-                };
+                let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
                 if phase == Phase::Backward {
                     // Products of populations not integrated in this phase are reused (crate::reuse).
                     let version = backward_versions.of(ps.pre, prev);
@@ -282,11 +283,7 @@ impl Network {
             if ps.compartment != Compartment::Dendrite {
                 continue;
             }
-            let pre = &self.pops[ps.pre];
-            let (x, prev) = match ps.direction {
-                Direction::Forward => (&pre.activity, false),
-                Direction::Recurrent => (&pre.prev_activity, true),
-            };
+            let (x, prev) = presynaptic(&self.pops[ps.pre], ps.direction);
             let p = &self.projections[k];
             let y: &[f32] = if backward {
                 let version = self.backward_versions.of(ps.pre, prev);
