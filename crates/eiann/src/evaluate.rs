@@ -28,7 +28,7 @@ struct One {
 }
 
 /// Samples integrated side by side per forward call (weights are then read once per batch).
-const BATCH: usize = 16;
+const BATCH: usize = 32;
 
 /// Index of the first maximum (`torch.argmax` semantics).
 pub fn argmax(v: &[f32]) -> usize {
@@ -43,7 +43,7 @@ pub fn argmax(v: &[f32]) -> usize {
 
 /// Evaluate `net` on every sample of `data` (forward phase only; the network's own state is untouched).
 /// Work is split over `threads` threads (0 = all cores), each with its own copy of the network that
-/// integrates 16 samples side by side with fused drives (`drives.rs`: the products of each
+/// integrates 32 samples side by side with fused drives (`drives.rs`: the products of each
 /// presynaptic population in one kernel call, populations the output does not depend on skipped); every
 /// sample gets the bits it gets alone, and per-sample results are
 /// reduced in sample order, so the numbers depend neither on the thread count nor on the batching.

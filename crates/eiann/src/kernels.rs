@@ -39,7 +39,8 @@ pub(crate) fn matmat_slices(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
+        // The AVX2 kernel addresses columns by 32-bit offsets (matrices of up to 2³² − 1 weights).
+        if std::arch::is_x86_feature_detected!("avx2") && wt.len() <= u32::MAX as usize {
             // SAFETY: the CPU supports AVX2 (checked just above).
             unsafe { avx2::matmat(wt, post, pre, x, y, batch) };
             return;
@@ -125,14 +126,17 @@ mod avx2 {
 
     /// f32 lanes per register.
     const LANES: usize = 8;
-    /// Registers of postsynaptic units accumulated at once (a tile of 64 units).
+    /// Registers of postsynaptic units accumulated at once (a tile of 64 units). A row of `8k + 1`
+    /// registers ends with one tile of 9 instead of a tile of 8 and a tile of 1 (each gathered entry costs
+    /// a load, a broadcast and loop control per tile: a 1-register tile pays them for one product).
     const TILE: usize = 8;
     /// Columns per cache block of [`matmat`] (several rows reuse each block's weights).
     const BLOCK: usize = 64;
     /// Columns per block when there is a single row (no reuse: longer sums per register tile).
     const SINGLE_BLOCK: usize = 512;
-    /// Batch rows gathered per block (a stack buffer of `ROWS × BLOCK` entries).
-    const ROWS: usize = 16;
+    /// Batch rows gathered per block (a stack buffer of `ROWS × BLOCK` entries): each tile's 16 KiB of
+    /// weights, brought from L2 into L1 once per block, serves up to 32 rows.
+    const ROWS: usize = 32;
 
     /// `Y = X·Wᵀ` (see [`super::matmat`]), cache-blocked: for each block of [`BLOCK`] columns, the
     /// nonzero entries of every row are gathered once, and each tile of 64 postsynaptic units (at most
@@ -194,35 +198,62 @@ mod avx2 {
                 let j1 = (j0 + B).min(cols);
                 for (r, count) in counts.iter_mut().enumerate().take(rows) {
                     let xb = &x[(b0 + r) * pre + j0..(b0 + r) * pre + j1];
-                    *count = gather_nonzero(xb, j0, &mut nz[r * B..(r + 1) * B]);
+                    *count = gather_nonzero(xb, j0, post, &mut nz[r * B..(r + 1) * B]);
                 }
-                for g in (0..regs).step_by(TILE) {
-                    for (r, &n) in counts.iter().enumerate().take(rows) {
-                        // The first block starts every row from zero (written even without terms).
-                        let fresh = j0 == 0;
-                        if n == 0 && !fresh {
-                            continue;
-                        }
-                        // SAFETY: gather_nonzero initialised the first n entries of row r's block.
-                        let list = unsafe {
-                            std::slice::from_raw_parts(nz.as_ptr().add(r * B).cast::<Nonzero>(), n)
-                        };
-                        let yb = &mut y[(b0 + r) * post..(b0 + r + 1) * post];
-                        // SAFETY: AVX2 is enabled; registers g.. lie in 0..regs; every gathered
-                        // column index is < cols, so its column lies inside `wt`.
-                        unsafe { tiles(wt, post, g, list, yb, fresh) };
-                    }
+                let fresh = j0 == 0;
+                let mut g = 0;
+                while g < regs {
+                    let t = tile_width(regs - g);
+                    // SAFETY: AVX2 is enabled; registers g..g + t lie in 0..regs; gather_nonzero
+                    // initialised the first counts[r] entries of row r's block, and every gathered
+                    // offset is that of a column < cols, which lies inside `wt`.
+                    unsafe {
+                        tiles(
+                            wt,
+                            post,
+                            g,
+                            t,
+                            Gathered {
+                                entries: nz.as_ptr().cast::<Nonzero>(),
+                                stride: B,
+                                counts: &counts[..rows],
+                            },
+                            &mut y[b0 * post..(b0 + rows) * post],
+                            fresh,
+                        )
+                    };
+                    g += t;
                 }
             }
         }
     }
 
-    /// A gathered presynaptic entry: column index and (nonzero) value, laid out as the AVX2 gather
-    /// stores them.
+    /// Registers in the tile that starts with `left` registers of the row still to do: [`TILE`], or
+    /// `TILE + 1` when exactly that many are left (see [`TILE`]).
+    fn tile_width(left: usize) -> usize {
+        if left == TILE + 1 {
+            left
+        } else {
+            left.min(TILE)
+        }
+    }
+
+    /// The gathered entries of the rows of one block: row `r`'s `counts[r]` entries start at
+    /// `entries + r · stride`.
+    #[derive(Clone, Copy)]
+    struct Gathered<'a> {
+        entries: *const Nonzero,
+        stride: usize,
+        counts: &'a [usize],
+    }
+
+    /// A gathered presynaptic entry: where its column starts in the weights (`column · post`, so the
+    /// kernel needs no multiplication per entry and tile) and its (nonzero) value, laid out as the AVX2
+    /// gather stores them.
     #[repr(C)]
     #[derive(Clone, Copy)]
     struct Nonzero {
-        col: u32,
+        offset: u32,
         x: f32,
     }
 
@@ -247,13 +278,20 @@ mod avx2 {
     }
 
     /// Writes the nonzero entries of `x` (columns `first..first + x.len()`; NaN counts as nonzero, ±0
-    /// does not) to the front of `out` as `(column, value)` pairs ([`Nonzero`]) in increasing column order, and returns
-    /// how many there are. Eight entries at a time: compare, look up the packing permutation of the lane
-    /// mask, permute, store all eight pairs (only the first `popcount` count: the rest are overwritten
-    /// later or ignored). Branch-free, unlike a scalar `if x != 0` loop on irregular activity.
+    /// does not) to the front of `out` as `(column · post, value)` pairs ([`Nonzero`]) in increasing
+    /// column order, and returns how many there are. Eight entries at a time: compare, look up the
+    /// packing permutation of the lane mask, permute, store all eight pairs (only the first `popcount`
+    /// count: the rest are overwritten later or ignored). Branch-free, unlike a scalar `if x != 0` loop
+    /// on irregular activity. Requires `(first + x.len()) · post <= u32::MAX`.
     #[target_feature(enable = "avx2")]
-    fn gather_nonzero(x: &[f32], first: usize, out: &mut [MaybeUninit<Nonzero>]) -> usize {
-        assert!(out.len() >= x.len() && first + x.len() <= u32::MAX as usize);
+    fn gather_nonzero(
+        x: &[f32],
+        first: usize,
+        post: usize,
+        out: &mut [MaybeUninit<Nonzero>],
+    ) -> usize {
+        assert!(out.len() >= x.len() && (first + x.len()) * post <= u32::MAX as usize);
+        let stride = _mm256_set1_epi32(post as i32);
         let zero = _mm256_setzero_ps();
         let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         let mut n = 0;
@@ -270,10 +308,11 @@ mod avx2 {
                     _mm256_permutevar8x32_epi32(lanes, perm),
                     _mm256_set1_epi32((first + j) as i32),
                 );
-                let cols = _mm256_castsi256_ps(cols);
-                // Interleave (column, value): lo = pairs 0,1 | 4,5; hi = pairs 2,3 | 6,7.
-                let lo = _mm256_unpacklo_ps(cols, vals);
-                let hi = _mm256_unpackhi_ps(cols, vals);
+                // Low 32 bits of column · post: exact, as every product fits in a u32 (asserted).
+                let offsets = _mm256_castsi256_ps(_mm256_mullo_epi32(cols, stride));
+                // Interleave (offset, value): lo = pairs 0,1 | 4,5; hi = pairs 2,3 | 6,7.
+                let lo = _mm256_unpacklo_ps(offsets, vals);
+                let hi = _mm256_unpackhi_ps(offsets, vals);
                 let dst = out.as_mut_ptr().add(n).cast::<f32>();
                 _mm256_storeu_ps(dst, _mm256_permute2f128_ps::<0x20>(lo, hi));
                 _mm256_storeu_ps(dst.add(LANES), _mm256_permute2f128_ps::<0x31>(lo, hi));
@@ -283,7 +322,7 @@ mod avx2 {
         }
         for (k, &xj) in x.iter().enumerate().skip(j) {
             out[n] = MaybeUninit::new(Nonzero {
-                col: (first + k) as u32,
+                offset: ((first + k) * post) as u32,
                 x: xj,
             });
             n += usize::from(xj != 0.0);
@@ -291,27 +330,64 @@ mod avx2 {
         n
     }
 
-    /// `y (+)= Σ_k W[:, j_k] · x_k` over the registers `r..r + TILE` of `y` (8 postsynaptic units each,
-    /// the last one partial when `post` is not a multiple of 8) for the gathered `(j_k, x_k)`, summed in
-    /// the order given, with every register of the tile held in a CPU register for the whole sum; the
-    /// sum starts from `+0.0` when `fresh` (as `y.fill(0.0)` would), else from `y`. Requires every `j_k < wt.len() / post` and `y.len() == post`.
+    /// For every row `r` of the block: `y_r (+)= Σ_k W[:, j_k] · x_k` over the registers `g..g + t` of
+    /// `y_r` (8 postsynaptic units each, the last one partial when `post` is not a multiple of 8) for the
+    /// row's gathered `(j_k · post, x_k)`, summed in the order given, with every register of the tile
+    /// held in a CPU register for the whole sum; the sum starts from `+0.0` when `fresh` (as
+    /// `y.fill(0.0)` would), else from `y_r`. Rows without entries are left alone unless `fresh`.
+    ///
+    /// # Safety
+    /// AVX2; `1 <= t <= TILE + 1` and `g + t <= post.div_ceil(8)`; `rows.counts[r]` initialised entries
+    /// at `rows.entries + r · rows.stride`, each offset that of a column inside `wt`;
+    /// `y.len() == rows.counts.len() · post`.
     #[target_feature(enable = "avx2")]
-    unsafe fn tiles(wt: &[f32], post: usize, r: usize, nz: &[Nonzero], y: &mut [f32], fresh: bool) {
-        let regs = post.div_ceil(LANES);
-        let tail = post % LANES;
-        let t = (regs - r).min(TILE);
-        // SAFETY: registers r..r+t lie in 0..regs; the caller guarantees the column indices.
+    unsafe fn tiles(
+        wt: &[f32],
+        post: usize,
+        g: usize,
+        t: usize,
+        rows: Gathered,
+        y: &mut [f32],
+        fresh: bool,
+    ) {
+        // SAFETY: forwarded from the caller.
         unsafe {
             match t {
-                8 => tile::<8>(wt, post, r, tail, nz, y, fresh),
-                7 => tile::<7>(wt, post, r, tail, nz, y, fresh),
-                6 => tile::<6>(wt, post, r, tail, nz, y, fresh),
-                5 => tile::<5>(wt, post, r, tail, nz, y, fresh),
-                4 => tile::<4>(wt, post, r, tail, nz, y, fresh),
-                3 => tile::<3>(wt, post, r, tail, nz, y, fresh),
-                2 => tile::<2>(wt, post, r, tail, nz, y, fresh),
-                _ => tile::<1>(wt, post, r, tail, nz, y, fresh),
+                9 => tile_rows::<9>(wt, post, g, rows, y, fresh),
+                8 => tile_rows::<8>(wt, post, g, rows, y, fresh),
+                7 => tile_rows::<7>(wt, post, g, rows, y, fresh),
+                6 => tile_rows::<6>(wt, post, g, rows, y, fresh),
+                5 => tile_rows::<5>(wt, post, g, rows, y, fresh),
+                4 => tile_rows::<4>(wt, post, g, rows, y, fresh),
+                3 => tile_rows::<3>(wt, post, g, rows, y, fresh),
+                2 => tile_rows::<2>(wt, post, g, rows, y, fresh),
+                _ => tile_rows::<1>(wt, post, g, rows, y, fresh),
             }
+        }
+    }
+
+    /// [`tiles`] for a tile of `T` registers: one [`tile`] per row.
+    ///
+    /// # Safety
+    /// As [`tiles`], with `t = T`.
+    #[target_feature(enable = "avx2")]
+    unsafe fn tile_rows<const T: usize>(
+        wt: &[f32],
+        post: usize,
+        g: usize,
+        rows: Gathered,
+        y: &mut [f32],
+        fresh: bool,
+    ) {
+        let tail = post % LANES;
+        for (r, (&n, yr)) in rows.counts.iter().zip(y.chunks_exact_mut(post)).enumerate() {
+            if n == 0 && !fresh {
+                continue;
+            }
+            // SAFETY: the caller guarantees n initialised entries at this row's start.
+            let list = unsafe { std::slice::from_raw_parts(rows.entries.add(r * rows.stride), n) };
+            // SAFETY: forwarded from the caller.
+            unsafe { tile::<T>(wt, post, g, tail, list, yr, fresh) };
         }
     }
 
@@ -344,7 +420,8 @@ mod avx2 {
         let mut acc = [_mm256_setzero_ps(); T];
         // SAFETY (all pointer accesses below): register `t` covers units off(t)..off(t)+8, all < post
         // except in the partial register, which is only touched through `mask` (lanes < post).
-        // Every column index j satisfies (j + 1) * post <= wt.len() (caller's guarantee).
+        // Every gathered offset is j · post for a column with (j + 1) * post <= wt.len() (caller's
+        // guarantee).
         unsafe {
             for (t, a) in acc.iter_mut().enumerate().filter(|_| !fresh) {
                 *a = if partial && t == T - 1 {
@@ -354,9 +431,9 @@ mod avx2 {
                 };
             }
             if partial {
-                for &Nonzero { col: j, x: xj } in nz {
+                for &Nonzero { offset, x: xj } in nz {
                     let xv = _mm256_set1_ps(xj);
-                    let col = w.add(j as usize * post);
+                    let col = w.add(offset as usize);
                     for (t, a) in acc.iter_mut().enumerate().take(T - 1) {
                         *a = _mm256_add_ps(*a, _mm256_mul_ps(_mm256_loadu_ps(col.add(off(t))), xv));
                     }
@@ -364,9 +441,9 @@ mod avx2 {
                     acc[T - 1] = _mm256_add_ps(acc[T - 1], _mm256_mul_ps(last, xv));
                 }
             } else {
-                for &Nonzero { col: j, x: xj } in nz {
+                for &Nonzero { offset, x: xj } in nz {
                     let xv = _mm256_set1_ps(xj);
-                    let col = w.add(j as usize * post);
+                    let col = w.add(offset as usize);
                     for (t, a) in acc.iter_mut().enumerate() {
                         *a = _mm256_add_ps(*a, _mm256_mul_ps(_mm256_loadu_ps(col.add(off(t))), xv));
                     }
@@ -519,12 +596,13 @@ mod tests {
     #[test]
     fn products_equal_the_sequential_sum_for_every_shape() {
         // Posts around the register width (8), the tile (64) and the network's sizes; pres around the
-        // column block (64); batches around the gather buffer (16 rows).
+        // column block (64); batches around the gather buffer (32 rows). Rows of 65, 72 and 130 units (9
+        // and 17 registers) end with a 9-register tile, the first with a partial last register.
         for post in [1, 3, 7, 8, 9, 10, 15, 16, 17, 50, 63, 64, 65, 72, 130, 500] {
             for pre in [1, 5, 64, 65, 130] {
                 let w = values(post * pre, (post * 1000 + pre) as u64);
                 let p = proj(post, pre, &w);
-                for batch in [1, 3, 17] {
+                for batch in [1, 3, 17, 33] {
                     let x = values(batch * pre, (batch * 7 + pre) as u64);
                     let mut y = vec![9.0; batch * post];
                     matmat(&p, &x, &mut y, batch);
