@@ -7,7 +7,7 @@
 //! `state = fl(state + fl(delta / tau))`. Each product `W·x` sums over presynaptic units in increasing order
 //! (PyTorch's BLAS uses a blocked order, so single products may differ by ~1e-7 relative).
 
-use crate::config::{Compartment, Direction, Rule};
+use crate::config::{Activation, Compartment, Direction, Rule};
 use crate::drives::FusedDrives;
 use crate::error::{Error, Result};
 use crate::kernels::{matmat, matvec};
@@ -29,6 +29,21 @@ fn presynaptic(pre: &PopulationState, direction: Direction) -> (&[f32], bool) {
     match direction {
         Direction::Forward => (&pre.activity, false),
         Direction::Recurrent => (&pre.prev_activity, true),
+    }
+}
+
+/// `state += delta / tau; activity = f(state)` element by element (the bits of the two separate passes).
+#[inline(always)]
+fn step_state(
+    state: &mut [f32],
+    delta: &[f32],
+    tau: f32,
+    activity: &mut [f32],
+    f: impl Fn(f32) -> f32,
+) {
+    for ((s, a), &d) in state.iter_mut().zip(activity.iter_mut()).zip(delta) {
+        *s += d / tau;
+        *a = f(*s);
     }
 }
 
@@ -125,18 +140,26 @@ impl Network {
         let tau = pop.tau;
         let act = pop.activation;
         let me: &mut PopulationState = &mut pops[pi];
-        for (s, &d) in me.state.iter_mut().zip(delta.iter()) {
-            *s += d / tau;
-        }
         if phase == Phase::Backward && wiring[pi].bp_rule.is_some() {
+            for (s, &d) in me.state.iter_mut().zip(delta.iter()) {
+                *s += d / tau;
+            }
             // The backward phase runs with batch size 1 only.
             for ((a, &s), &e) in me.activity.iter_mut().zip(&me.state).zip(&me.dend_to_soma) {
                 *a = s + e;
             }
+            act.apply_in_place(&mut me.activity);
         } else {
-            me.activity.copy_from_slice(&me.state);
+            // state += delta / tau; activity = f(state), in one pass.
+            let (state, activity) = (&mut me.state, &mut me.activity);
+            match act {
+                Activation::Relu => {
+                    step_state(state, delta, tau, activity, |x| Activation::Relu.apply(x))
+                }
+                Activation::Linear => step_state(state, delta, tau, activity, |x| x),
+                other => step_state(state, delta, tau, activity, |x| other.apply(x)),
+            }
         }
-        act.apply_in_place(&mut me.activity);
     }
 
     /// EIANN `Network.forward(x)`: reset every population, clamp the input and integrate
@@ -206,9 +229,19 @@ impl Network {
         } else {
             self.refresh_input_drive();
         }
-        for _t in 0..self.spec.forward_steps {
-            for p in self.pops.iter_mut() {
-                p.prev_activity.copy_from_slice(&p.activity);
+        let integrated_in_a_step = |li: usize, pi: usize, fused: Option<&FusedDrives>| {
+            li != 0 && fused.is_none_or(|f| f.needed(pi))
+        };
+        for t in 0..self.spec.forward_steps {
+            // prev_activity ← activity; after step 0 only where a step changed the activity (the
+            // input and skipped populations keep theirs, so their copy already holds it).
+            for (li, layer) in self.spec.layers.iter().enumerate() {
+                for &pi in &layer.populations {
+                    if t == 0 || integrated_in_a_step(li, pi, fused.as_deref()) {
+                        let p = &mut self.pops[pi];
+                        p.prev_activity.copy_from_slice(&p.activity);
+                    }
+                }
             }
             if let Some(f) = fused.as_deref_mut() {
                 f.step_start();
@@ -216,7 +249,7 @@ impl Network {
             for li in 0..self.spec.layers.len() {
                 for j in 0..self.spec.layers[li].populations.len() {
                     let pi = self.spec.layers[li].populations[j];
-                    if li != 0 && fused.as_deref().is_none_or(|f| f.needed(pi)) {
+                    if integrated_in_a_step(li, pi, fused.as_deref()) {
                         self.integrate(pi, Phase::Forward, fused.as_deref_mut());
                         if let Some(f) = fused.as_deref_mut() {
                             f.integrated(pi);
