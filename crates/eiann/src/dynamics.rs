@@ -32,18 +32,60 @@ fn presynaptic(pre: &PopulationState, direction: Direction) -> (&[f32], bool) {
     }
 }
 
-/// `state += delta / tau; activity = f(state)` element by element (the bits of the two separate passes).
-#[inline(always)]
-fn step_state(
-    state: &mut [f32],
-    delta: &[f32],
+/// One pass of a population's integration over one row: `delta += v` for one somatic drive, where
+/// `delta` starts as `-state + bias` in the `first` pass, and the last pass (`finish`) ends the step with
+/// `state += delta / tau; activity = f(state)`. Per element these are the operations of separate passes
+/// in the same order (the same bits), with each row read once per drive instead of up to three times.
+#[derive(Clone, Copy)]
+struct Pass {
+    first: bool,
+    finish: bool,
     tau: f32,
-    activity: &mut [f32],
-    f: impl Fn(f32) -> f32,
-) {
-    for ((s, a), &d) in state.iter_mut().zip(activity.iter_mut()).zip(delta) {
-        *s += d / tau;
-        *a = f(*s);
+}
+
+impl Pass {
+    #[inline(always)]
+    fn run(
+        self,
+        state: &mut [f32],
+        activity: &mut [f32],
+        delta: &mut [f32],
+        bias: &[f32],
+        v: &[f32],
+        f: impl Fn(f32) -> f32,
+    ) {
+        let elems = state
+            .iter_mut()
+            .zip(activity.iter_mut())
+            .zip(delta.iter_mut())
+            .zip(bias)
+            .zip(v);
+        match (self.first, self.finish) {
+            (true, true) => {
+                for ((((s, a), d), &b), &v) in elems {
+                    *d = (-*s + b) + v;
+                    *s += *d / self.tau;
+                    *a = f(*s);
+                }
+            }
+            (true, false) => {
+                for ((((s, _), d), &b), &v) in elems {
+                    *d = (-*s + b) + v;
+                }
+            }
+            (false, true) => {
+                for ((((s, a), d), _), &v) in elems {
+                    *d += v;
+                    *s += *d / self.tau;
+                    *a = f(*s);
+                }
+            }
+            (false, false) => {
+                for ((((_, _), d), _), &v) in elems {
+                    *d += v;
+                }
+            }
+        }
     }
 }
 
@@ -92,55 +134,77 @@ impl Network {
         let pop = &spec.populations[pi];
         let n = pop.size;
         let delta = &mut scratch_delta[..batch * n];
-        {
-            let me = &pops[pi];
+        let contributes = |k: usize| {
+            let ps = &spec.projections[k];
+            ps.compartment == Compartment::Soma
+                && (phase != Phase::Forward || ps.update_phase.in_forward())
+        };
+        let drives = wiring[pi]
+            .incoming
+            .iter()
+            .filter(|&&k| contributes(k))
+            .count();
+        // Populations with a backward rule add their dendrite's contribution before the activation
+        // (after the last drive); all others finish the step in the pass of their last drive.
+        let dendrite_to_soma = phase == Phase::Backward && wiring[pi].bp_rule.is_some();
+        let (tau, act) = (pop.tau, pop.activation);
+        let mut seen = 0;
+        for &k in wiring[pi].incoming.iter().filter(|&&k| contributes(k)) {
+            let ps = &spec.projections[k];
+            let (y, stride, offset): (&[f32], usize, usize) =
+                if let Some(f) = fused.as_deref_mut().filter(|f| f.is_fused(k)) {
+                    let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
+                    f.drive(k, ps.pre, prev, x, batch)
+                } else if spec.populations[ps.pre].is_input {
+                    (&input_drive[k], n, 0)
+                } else {
+                    let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
+                    if phase == Phase::Backward {
+                        // Products of populations not integrated in this phase are reused
+                        // (crate::reuse).
+                        let version = backward_versions.of(ps.pre, prev);
+                        let y = backward_products.product(k, version, batch * n, |y| {
+                            matmat(&projections[k], x, y, batch)
+                        });
+                        (y, n, 0)
+                    } else {
+                        matmat(&projections[k], x, scratch_y, batch);
+                        (&scratch_y[..batch * n], n, 0)
+                    }
+                };
+            seen += 1;
+            let pass = Pass {
+                first: seen == 1,
+                finish: seen == drives && !dendrite_to_soma,
+                tau,
+            };
+            let me: &mut PopulationState = &mut pops[pi];
+            let rows = me
+                .state
+                .chunks_exact_mut(n)
+                .zip(me.activity.chunks_exact_mut(n))
+                .zip(delta.chunks_exact_mut(n))
+                .zip(y.chunks_exact(stride));
+            for (((s, a), d), yrow) in rows {
+                let v = &yrow[offset..offset + n];
+                match act {
+                    Activation::Relu => {
+                        pass.run(s, a, d, &me.bias, v, |x| Activation::Relu.apply(x))
+                    }
+                    Activation::Linear => pass.run(s, a, d, &me.bias, v, |x| x),
+                    other => pass.run(s, a, d, &me.bias, v, |x| other.apply(x)),
+                }
+            }
+        }
+        let me: &mut PopulationState = &mut pops[pi];
+        if drives == 0 {
             for (drow, srow) in delta.chunks_exact_mut(n).zip(me.state.chunks_exact(n)) {
                 for ((d, &s), &b) in drow.iter_mut().zip(srow).zip(&me.bias) {
                     *d = -s + b;
                 }
             }
         }
-        for &k in &wiring[pi].incoming {
-            let ps = &spec.projections[k];
-            if ps.compartment != Compartment::Soma {
-                continue;
-            }
-            if phase == Phase::Forward && !ps.update_phase.in_forward() {
-                continue;
-            }
-            if let Some(f) = fused.as_deref_mut().filter(|f| f.is_fused(k)) {
-                let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
-                let (y, stride, offset) = f.drive(k, ps.pre, prev, x, batch);
-                for (drow, yrow) in delta.chunks_exact_mut(n).zip(y.chunks_exact(stride)) {
-                    for (d, &v) in drow.iter_mut().zip(&yrow[offset..offset + n]) {
-                        *d += v;
-                    }
-                }
-                continue;
-            }
-            let y: &[f32] = if spec.populations[ps.pre].is_input {
-                &input_drive[k]
-            } else {
-                let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
-                if phase == Phase::Backward {
-                    // Products of populations not integrated in this phase are reused (crate::reuse).
-                    let version = backward_versions.of(ps.pre, prev);
-                    backward_products.product(k, version, batch * n, |y| {
-                        matmat(&projections[k], x, y, batch)
-                    })
-                } else {
-                    matmat(&projections[k], x, scratch_y, batch);
-                    &scratch_y[..batch * n]
-                }
-            };
-            for (d, &v) in delta.iter_mut().zip(y) {
-                *d += v;
-            }
-        }
-        let tau = pop.tau;
-        let act = pop.activation;
-        let me: &mut PopulationState = &mut pops[pi];
-        if phase == Phase::Backward && wiring[pi].bp_rule.is_some() {
+        if dendrite_to_soma {
             for (s, &d) in me.state.iter_mut().zip(delta.iter()) {
                 *s += d / tau;
             }
@@ -149,15 +213,11 @@ impl Network {
                 *a = s + e;
             }
             act.apply_in_place(&mut me.activity);
-        } else {
-            // state += delta / tau; activity = f(state), in one pass.
+        } else if drives == 0 {
             let (state, activity) = (&mut me.state, &mut me.activity);
-            match act {
-                Activation::Relu => {
-                    step_state(state, delta, tau, activity, |x| Activation::Relu.apply(x))
-                }
-                Activation::Linear => step_state(state, delta, tau, activity, |x| x),
-                other => step_state(state, delta, tau, activity, |x| other.apply(x)),
+            for ((s, a), &d) in state.iter_mut().zip(activity.iter_mut()).zip(delta.iter()) {
+                *s += d / tau;
+                *a = act.apply(*s);
             }
         }
     }
