@@ -1,12 +1,12 @@
 //! Micro-benchmark of the product kernel at the network's shapes and activity densities: one row
-//! (training, `matvec`) and 16 rows side by side (evaluation, `matmat`).
+//! (training, `matvec`) and 32 rows side by side (evaluation, `matmat`).
 use std::time::Instant;
 
 use eiann::kernels::matmat;
 use eiann::network::Projection;
 
 fn main() {
-    for batch in [1, 16] {
+    for batch in [1, 32] {
         for (post, pre, density) in [
             (500, 500, 0.3),
             (500, 500, 1.0),

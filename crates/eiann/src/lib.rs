@@ -18,7 +18,7 @@
 //! | learning rules `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm` | [`rules`] (one file each), [`config::Rule`] |
 //! | weight constraints (`clamp`, `no_autapses`, `normalize_weight`, `clone_weight`) | [`constraints`] |
 //! | `Network.train`, `param_history`, `sample_order`, intervals | [`Network::train_step`], [`train::train`], [`train::Interval`] |
-//! | evaluation (`Network.test`, validation) | [`evaluate`]: batches of 16 samples, each population's projections stacked into one product (`drives.rs`), same bits as one by one |
+//! | evaluation (`Network.test`, validation) | [`evaluate`]: batches of 32 samples, each population's projections stacked into one product (`drives.rs`), same bits as one by one |
 //! | `store_dynamics` recordings | [`Recording`] ([`record`]) — an option of the one implementation of the dynamics |
 //! | `compute_dendritic_state_dynamics` | [`series::DynamicsSeries`] |
 //! | `torch.manual_seed`, `uniform_`, `randperm`, DataLoader order | [`rng`] |
