@@ -44,6 +44,19 @@ struct Pass {
 }
 
 impl Pass {
+    /// The start of `delta`: `-state + bias`.
+    #[inline(always)]
+    fn start(s: f32, b: f32) -> f32 {
+        -s + b
+    }
+
+    /// The end of the step: `state += delta / tau; activity = f(state)`.
+    #[inline(always)]
+    fn end(self, s: &mut f32, a: &mut f32, d: f32, f: &impl Fn(f32) -> f32) {
+        *s += d / self.tau;
+        *a = f(*s);
+    }
+
     #[inline(always)]
     fn run(
         self,
@@ -63,21 +76,19 @@ impl Pass {
         match (self.first, self.finish) {
             (true, true) => {
                 for ((((s, a), d), &b), &v) in elems {
-                    *d = (-*s + b) + v;
-                    *s += *d / self.tau;
-                    *a = f(*s);
+                    *d = Pass::start(*s, b) + v;
+                    self.end(s, a, *d, &f);
                 }
             }
             (true, false) => {
                 for ((((s, _), d), &b), &v) in elems {
-                    *d = (-*s + b) + v;
+                    *d = Pass::start(*s, b) + v;
                 }
             }
             (false, true) => {
                 for ((((s, a), d), _), &v) in elems {
                     *d += v;
-                    *s += *d / self.tau;
-                    *a = f(*s);
+                    self.end(s, a, *d, &f);
                 }
             }
             (false, false) => {
@@ -196,28 +207,35 @@ impl Network {
                 }
             }
         }
+        // Without somatic drives, the passes above did not run: delta is `-state + bias` alone.
         let me: &mut PopulationState = &mut pops[pi];
         if drives == 0 {
             for (drow, srow) in delta.chunks_exact_mut(n).zip(me.state.chunks_exact(n)) {
                 for ((d, &s), &b) in drow.iter_mut().zip(srow).zip(&me.bias) {
-                    *d = -s + b;
+                    *d = Pass::start(s, b);
                 }
             }
         }
+        let pass = Pass {
+            first: false,
+            finish: true,
+            tau,
+        };
         if dendrite_to_soma {
-            for (s, &d) in me.state.iter_mut().zip(delta.iter()) {
-                *s += d / tau;
+            // The backward phase runs with batch size 1 only: the activity is f(state + dendrite).
+            let (state, activity) = (&mut me.state, &mut me.activity);
+            for (((s, a), &d), &e) in state
+                .iter_mut()
+                .zip(activity.iter_mut())
+                .zip(&*delta)
+                .zip(&me.dend_to_soma)
+            {
+                pass.end(s, a, d, &|x| act.apply(x + e));
             }
-            // The backward phase runs with batch size 1 only.
-            for ((a, &s), &e) in me.activity.iter_mut().zip(&me.state).zip(&me.dend_to_soma) {
-                *a = s + e;
-            }
-            act.apply_in_place(&mut me.activity);
         } else if drives == 0 {
             let (state, activity) = (&mut me.state, &mut me.activity);
-            for ((s, a), &d) in state.iter_mut().zip(activity.iter_mut()).zip(delta.iter()) {
-                *s += d / tau;
-                *a = act.apply(*s);
+            for ((s, a), &d) in state.iter_mut().zip(activity.iter_mut()).zip(&*delta) {
+                pass.end(s, a, d, &|x| act.apply(x));
             }
         }
     }
