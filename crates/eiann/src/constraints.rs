@@ -2,29 +2,35 @@
 //! (EIANN `Network.constrain_weights_and_biases` and `rules/weight_functions.py`).
 
 use crate::config::Constraint;
+use crate::kernels::has_avx2;
 use crate::network::{Network, Projection};
+
+/// The clamp of a projection's `weight_bounds` as float32 `(lo, hi)` (`∓∞` where open), or `None` when
+/// both ends are open (then nothing is clamped, as EIANN skips `torch.clamp`).
+pub fn clamp_range(bounds: (Option<f64>, Option<f64>)) -> Option<(f32, f32)> {
+    match bounds {
+        (None, None) => None,
+        (lo, hi) => Some((
+            lo.map_or(f32::NEG_INFINITY, |v| v as f32),
+            hi.map_or(f32::INFINITY, |v| v as f32),
+        )),
+    }
+}
 
 /// Clamp every weight into `(lo, hi)` (open where `None`), like `torch.clamp`.
 pub fn clamp_weights(p: &mut Projection, bounds: (Option<f64>, Option<f64>)) {
-    match bounds {
-        (None, None) => {}
-        (lo, hi) => {
-            let lo = lo.map_or(f32::NEG_INFINITY, |v| v as f32);
-            let hi = hi.map_or(f32::INFINITY, |v| v as f32);
-            for w in &mut p.wt {
-                *w = w.max(lo).min(hi);
-            }
+    if let Some((lo, hi)) = clamp_range(bounds) {
+        for w in &mut p.wt {
+            *w = w.max(lo).min(hi);
         }
     }
 }
 
 /// Clamp only the given columns (presynaptic units) of a pre-major matrix.
 pub(crate) fn clamp_columns(p: &mut Projection, bounds: (Option<f64>, Option<f64>), cols: &[u32]) {
-    if bounds == (None, None) {
+    let Some((lo, hi)) = clamp_range(bounds) else {
         return;
-    }
-    let lo = bounds.0.map_or(f32::NEG_INFINITY, |v| v as f32);
-    let hi = bounds.1.map_or(f32::INFINITY, |v| v as f32);
+    };
     let post = p.post_size;
     for &j in cols {
         let j = j as usize;
@@ -45,28 +51,88 @@ pub fn no_autapses(p: &mut Projection) {
 /// `normalize_weight(scale, axis=1)`: each postsynaptic unit's row `W[i, :]` is divided by its L1 norm
 /// (rows with norm 0 are left alone), then every weight is multiplied by `fl(scale)`.
 ///
+/// With `clamp`, the weights are first clamped to the projection's bounds (`clamp_range`), in the pass
+/// that sums the rows when there is no diagonal to zero: the bits of [`clamp_weights`] followed by
+/// this function.
+///
 /// Summation order: PyTorch sums each row with a vectorised cascade reduction (close to the correctly
 /// rounded sum); we accumulate in float64 and round once, so the normalised weights can differ by an ulp.
-pub fn normalize_weight(p: &mut Projection, scale: f64, zero_diagonal: bool, rowsum: &mut [f64]) {
+pub fn normalize_weight(
+    p: &mut Projection,
+    scale: f64,
+    zero_diagonal: bool,
+    clamp: Option<(f32, f32)>,
+    rowsum: &mut [f64],
+) {
+    let mut clamp = clamp;
     if zero_diagonal {
+        // EIANN clamps first, then zeroes the diagonal.
+        if let Some((lo, hi)) = clamp.take() {
+            for w in &mut p.wt {
+                *w = w.max(lo).min(hi);
+            }
+        }
         no_autapses(p);
     }
     let post = p.post_size;
     let rowsum = &mut rowsum[..post];
-    rowsum.fill(0.0);
-    for col in p.wt.chunks_exact(post) {
-        for (s, w) in rowsum.iter_mut().zip(col) {
-            *s += w.abs() as f64;
-        }
-    }
     let scale = scale as f32;
-    for col in p.wt.chunks_exact_mut(post) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { normalize_rows_avx2(&mut p.wt, post, rowsum, clamp, scale) };
+        return;
+    }
+    normalize_rows(&mut p.wt, post, rowsum, clamp, scale)
+}
+
+/// [`normalize_rows`] with 8-lane AVX2 registers (the same operations).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn normalize_rows_avx2(
+    wt: &mut [f32],
+    post: usize,
+    rowsum: &mut [f64],
+    clamp: Option<(f32, f32)>,
+    scale: f32,
+) {
+    normalize_rows(wt, post, rowsum, clamp, scale)
+}
+
+/// The passes of [`normalize_weight`] over a pre-major matrix (`rowsum`: `post` values of scratch):
+/// clamp and sum the rows' `|w|`, then divide each row by its (float32-rounded) norm unless it is 0,
+/// and multiply by `scale`.
+#[inline(always)]
+fn normalize_rows(
+    wt: &mut [f32],
+    post: usize,
+    rowsum: &mut [f64],
+    clamp: Option<(f32, f32)>,
+    scale: f32,
+) {
+    rowsum.fill(0.0);
+    match clamp {
+        Some((lo, hi)) => add_abs_rows(wt, post, rowsum, |w| w.max(lo).min(hi)),
+        None => add_abs_rows(wt, post, rowsum, |w| w),
+    }
+    for col in wt.chunks_exact_mut(post) {
         for (w, &s) in col.iter_mut().zip(rowsum.iter()) {
             let s = s as f32;
             if s != 0.0 {
                 *w /= s;
             }
             *w *= scale;
+        }
+    }
+}
+
+/// `w = bound(w)` for every weight, and each row's `Σ |w|` (float64) added to `rowsum`.
+#[inline(always)]
+fn add_abs_rows(wt: &mut [f32], post: usize, rowsum: &mut [f64], bound: impl Fn(f32) -> f32) {
+    for col in wt.chunks_exact_mut(post) {
+        for (s, w) in rowsum.iter_mut().zip(col) {
+            *w = bound(*w);
+            *s += w.abs() as f64;
         }
     }
 }
@@ -159,18 +225,28 @@ impl Network {
             if p.changes.is_clean() {
                 continue;
             }
-            match p.changes.columns() {
-                None => clamp_weights(p, ps.weight_bounds),
-                Some(_) => {
-                    let cols = std::mem::take(p.changes.cols_mut());
-                    clamp_columns(p, ps.weight_bounds, &cols);
-                    *p.changes.cols_mut() = cols;
+            // Normalised projections are clamped in the pass that sums their rows.
+            let normalized = matches!(ps.constraint, Some(Constraint::NormalizeWeight { .. }));
+            if !normalized && !p.changes.is_clamped() {
+                match p.changes.columns() {
+                    None => clamp_weights(p, ps.weight_bounds),
+                    Some(_) => {
+                        let cols = std::mem::take(p.changes.cols_mut());
+                        clamp_columns(p, ps.weight_bounds, &cols);
+                        *p.changes.cols_mut() = cols;
+                    }
                 }
             }
             match &ps.constraint {
                 Some(Constraint::NoAutapses) if ps.pre == ps.post => no_autapses(p),
                 Some(Constraint::NormalizeWeight { scale, autapses }) => {
-                    normalize_weight(p, *scale, !autapses && ps.pre == ps.post, scratch_rowsum);
+                    normalize_weight(
+                        p,
+                        *scale,
+                        !autapses && ps.pre == ps.post,
+                        clamp_range(ps.weight_bounds),
+                        scratch_rowsum,
+                    );
                     p.changes.mark_all();
                 }
                 _ => {}
@@ -219,8 +295,52 @@ mod tests {
     fn normalize_rows_to_scale() {
         let mut p = proj(2, 2, &[1.0, -3.0, 0.0, 0.0]);
         let mut buf = vec![0.0f64; 2];
-        normalize_weight(&mut p, 2.0, false, &mut buf);
+        normalize_weight(&mut p, 2.0, false, None, &mut buf);
         assert_eq!(p.to_post_pre().as_slice().unwrap(), &[0.5, -1.5, 0.0, 0.0]);
+    }
+
+    /// The clamp done in the row-sum pass (and before the diagonal is zeroed) gives the bits of
+    /// `clamp_weights` followed by the normalisation; the AVX2 and portable passes agree.
+    #[test]
+    fn normalize_with_clamp_equals_clamp_then_normalize() {
+        let n = 13;
+        let w0: Vec<f32> = (0..n * n)
+            .map(|i| ((i * 7919) % 41) as f32 / 10.0 - 2.0)
+            .collect();
+        let bits = |p: &Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        let mut buf = vec![0.0f64; n];
+        for bounds in [
+            (Some(0.0), None),
+            (None, Some(0.0)),
+            (Some(-0.5), Some(1.5)),
+        ] {
+            for zero_diagonal in [false, true] {
+                let mut fused = proj(n, n, &w0);
+                normalize_weight(
+                    &mut fused,
+                    3.0,
+                    zero_diagonal,
+                    clamp_range(bounds),
+                    &mut buf,
+                );
+                let mut apart = proj(n, n, &w0);
+                clamp_weights(&mut apart, bounds);
+                normalize_weight(&mut apart, 3.0, zero_diagonal, None, &mut buf);
+                assert_eq!(bits(&fused), bits(&apart), "{bounds:?} {zero_diagonal}");
+                let mut portable = proj(n, n, &w0);
+                if zero_diagonal {
+                    no_autapses(&mut portable);
+                }
+                normalize_rows(&mut portable.wt, n, &mut buf, clamp_range(bounds), 3.0);
+                if !zero_diagonal {
+                    assert_eq!(bits(&fused), bits(&portable), "{bounds:?}");
+                }
+            }
+        }
+        // A row of zeros is left alone.
+        let mut p = proj(2, 2, &[0.0, 0.0, -1.0, 1.0]);
+        normalize_weight(&mut p, 1.0, false, clamp_range((Some(0.0), None)), &mut buf);
+        assert_eq!(p.to_post_pre().as_slice().unwrap(), &[0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]

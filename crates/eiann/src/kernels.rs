@@ -7,6 +7,19 @@
 
 use crate::network::Projection;
 
+/// Whether the AVX2 versions of the element-wise loops may run (checked once, then cached by std).
+#[inline(always)]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `y = W·x` (`y_i = Σ_j W_ij x_j`, summed over `j` in increasing order) for a pre-major matrix.
 /// Presynaptic units with `x_j == 0` are skipped: their terms are ±0 and cannot change the sum.
 ///
@@ -137,6 +150,8 @@ mod avx2 {
     /// Batch rows gathered per block (a stack buffer of `ROWS × BLOCK` entries): each tile's 16 KiB of
     /// weights, brought from L2 into L1 once per block, serves up to 32 rows.
     const ROWS: usize = 32;
+    /// With a single row, the tile loop prefetches the weights of the entry this many places ahead.
+    const PREFETCH: usize = 8;
 
     /// `Y = X·Wᵀ` (see [`super::matmat`]), cache-blocked: for each block of [`BLOCK`] columns, the
     /// nonzero entries of every row are gathered once, and each tile of 64 postsynaptic units (at most
@@ -165,9 +180,11 @@ mod avx2 {
         unsafe {
             if batch == 1 {
                 // One row (training): nothing to reuse across rows, so one long block per tile.
-                matmat_rows::<1, SINGLE_BLOCK, SINGLE_BLOCK>(wt, post, pre, cols, x, y, batch)
+                matmat_rows::<1, SINGLE_BLOCK, SINGLE_BLOCK, PREFETCH>(
+                    wt, post, pre, cols, x, y, batch,
+                )
             } else {
-                matmat_rows::<ROWS, BLOCK, { ROWS * BLOCK }>(wt, post, pre, cols, x, y, batch)
+                matmat_rows::<ROWS, BLOCK, { ROWS * BLOCK }, 0>(wt, post, pre, cols, x, y, batch)
             }
         }
     }
@@ -179,7 +196,7 @@ mod avx2 {
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn matmat_rows<const R: usize, const B: usize, const N: usize>(
+    unsafe fn matmat_rows<const R: usize, const B: usize, const N: usize, const PF: usize>(
         wt: &[f32],
         post: usize,
         pre: usize,
@@ -208,7 +225,7 @@ mod avx2 {
                     // initialised the first counts[r] entries of row r's block, and every gathered
                     // offset is that of a column < cols, which lies inside `wt`.
                     unsafe {
-                        tiles(
+                        tiles::<PF>(
                             wt,
                             post,
                             g,
@@ -341,7 +358,7 @@ mod avx2 {
     /// at `rows.entries + r · rows.stride`, each offset that of a column inside `wt`;
     /// `y.len() == rows.counts.len() · post`.
     #[target_feature(enable = "avx2")]
-    unsafe fn tiles(
+    unsafe fn tiles<const PF: usize>(
         wt: &[f32],
         post: usize,
         g: usize,
@@ -353,15 +370,15 @@ mod avx2 {
         // SAFETY: forwarded from the caller.
         unsafe {
             match t {
-                9 => tile_rows::<9>(wt, post, g, rows, y, fresh),
-                8 => tile_rows::<8>(wt, post, g, rows, y, fresh),
-                7 => tile_rows::<7>(wt, post, g, rows, y, fresh),
-                6 => tile_rows::<6>(wt, post, g, rows, y, fresh),
-                5 => tile_rows::<5>(wt, post, g, rows, y, fresh),
-                4 => tile_rows::<4>(wt, post, g, rows, y, fresh),
-                3 => tile_rows::<3>(wt, post, g, rows, y, fresh),
-                2 => tile_rows::<2>(wt, post, g, rows, y, fresh),
-                _ => tile_rows::<1>(wt, post, g, rows, y, fresh),
+                9 => tile_rows::<9, PF>(wt, post, g, rows, y, fresh),
+                8 => tile_rows::<8, PF>(wt, post, g, rows, y, fresh),
+                7 => tile_rows::<7, PF>(wt, post, g, rows, y, fresh),
+                6 => tile_rows::<6, PF>(wt, post, g, rows, y, fresh),
+                5 => tile_rows::<5, PF>(wt, post, g, rows, y, fresh),
+                4 => tile_rows::<4, PF>(wt, post, g, rows, y, fresh),
+                3 => tile_rows::<3, PF>(wt, post, g, rows, y, fresh),
+                2 => tile_rows::<2, PF>(wt, post, g, rows, y, fresh),
+                _ => tile_rows::<1, PF>(wt, post, g, rows, y, fresh),
             }
         }
     }
@@ -371,7 +388,7 @@ mod avx2 {
     /// # Safety
     /// As [`tiles`], with `t = T`.
     #[target_feature(enable = "avx2")]
-    unsafe fn tile_rows<const T: usize>(
+    unsafe fn tile_rows<const T: usize, const PF: usize>(
         wt: &[f32],
         post: usize,
         g: usize,
@@ -387,7 +404,7 @@ mod avx2 {
             // SAFETY: the caller guarantees n initialised entries at this row's start.
             let list = unsafe { std::slice::from_raw_parts(rows.entries.add(r * rows.stride), n) };
             // SAFETY: forwarded from the caller.
-            unsafe { tile::<T>(wt, post, g, tail, list, yr, fresh) };
+            unsafe { tile::<T, PF>(wt, post, g, tail, list, yr, fresh) };
         }
     }
 
@@ -401,7 +418,7 @@ mod avx2 {
     /// Registers `r0..r0+T` of `y`; the last register of `y` is partial when `tail > 0`.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn tile<const T: usize>(
+    unsafe fn tile<const T: usize, const PF: usize>(
         wt: &[f32],
         post: usize,
         r0: usize,
@@ -441,7 +458,20 @@ mod avx2 {
                     acc[T - 1] = _mm256_add_ps(acc[T - 1], _mm256_mul_ps(last, xv));
                 }
             } else {
-                for &Nonzero { offset, x: xj } in nz {
+                for (i, &Nonzero { offset, x: xj }) in nz.iter().enumerate() {
+                    if PF > 0 {
+                        // This tile's weights of the entry PF places ahead (a single row's weights
+                        // come from L2 or beyond, in an order the hardware cannot predict).
+                        if let Some(e) = nz.get(i + PF) {
+                            let p = w.wrapping_add(e.offset as usize + off(0)).cast::<i8>();
+                            let mut l = 0;
+                            while l < T * 32 {
+                                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(l));
+                                l += 64;
+                            }
+                            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(T * 32 - 1));
+                        }
+                    }
                     let xv = _mm256_set1_ps(xj);
                     let col = w.add(offset as usize);
                     for (t, a) in acc.iter_mut().enumerate() {
@@ -460,30 +490,77 @@ mod avx2 {
     }
 }
 
-/// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix (minus when `subtract`).
+/// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix (minus when `subtract`),
+/// then, with `clamp = Some((lo, hi))`, `W[i][j] = max(W[i][j], lo).min(hi)` in the same pass: exactly
+/// the constraint pass's clamp (`crate::constraints::clamp_weights`) of the updated weights, which may
+/// then skip them. EIANN updates each projection once per step (its one learning rule) before clamping,
+/// so clamping right after the update gives the same bits.
 /// Columns with `b_j == 0` are skipped (their increments are ±0); the indices of the columns that were
-/// updated are recorded in the projection's change set.
+/// updated are recorded in the projection's change set, marked as clamped when `clamp` is given and no
+/// earlier change is pending.
 #[inline]
-pub fn outer_update(p: &mut Projection, a: &[f32], b: &[f32], lr: f32, subtract: bool) {
+pub fn outer_update(
+    p: &mut Projection,
+    a: &[f32],
+    b: &[f32],
+    lr: f32,
+    subtract: bool,
+    clamp: Option<(f32, f32)>,
+) {
+    let was_clean = p.changes.is_clean();
+    let lr = if subtract {
+        Lr::Minus(lr)
+    } else {
+        Lr::Plus(lr)
+    };
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { outer_update_avx2(p, a, b, lr, subtract) };
+            unsafe {
+                match clamp {
+                    Some((lo, hi)) => outer_update_avx2(p, a, b, lr, |w| w.max(lo).min(hi)),
+                    None => outer_update_avx2(p, a, b, lr, |w| w),
+                }
+            };
+            p.changes.set_clamped(was_clean && clamp.is_some());
             return;
         }
     }
-    outer_update_generic(p, a, b, lr, subtract)
+    match clamp {
+        Some((lo, hi)) => outer_update_generic(p, a, b, lr, |w| w.max(lo).min(hi)),
+        None => outer_update_generic(p, a, b, lr, |w| w),
+    }
+    p.changes.set_clamped(was_clean && clamp.is_some());
+}
+
+/// The learning rate of [`outer_update`] with the direction of the update.
+#[derive(Clone, Copy)]
+enum Lr {
+    Plus(f32),
+    Minus(f32),
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn outer_update_avx2(p: &mut Projection, a: &[f32], b: &[f32], lr: f32, subtract: bool) {
-    outer_update_generic(p, a, b, lr, subtract)
+unsafe fn outer_update_avx2(
+    p: &mut Projection,
+    a: &[f32],
+    b: &[f32],
+    lr: Lr,
+    bound: impl Fn(f32) -> f32,
+) {
+    outer_update_generic(p, a, b, lr, bound)
 }
 
 #[inline(always)]
-fn outer_update_generic(p: &mut Projection, a: &[f32], b: &[f32], lr: f32, subtract: bool) {
+fn outer_update_generic(
+    p: &mut Projection,
+    a: &[f32],
+    b: &[f32],
+    lr: Lr,
+    bound: impl Fn(f32) -> f32,
+) {
     let post = p.post_size;
     if post == 0 {
         return;
@@ -494,13 +571,16 @@ fn outer_update_generic(p: &mut Projection, a: &[f32], b: &[f32], lr: f32, subtr
             continue;
         }
         p.changes.mark_column(j);
-        if subtract {
-            for (w, &ai) in col.iter_mut().zip(a) {
-                *w -= lr * (ai * bj);
+        match lr {
+            Lr::Minus(lr) => {
+                for (w, &ai) in col.iter_mut().zip(a) {
+                    *w = bound(*w - lr * (ai * bj));
+                }
             }
-        } else {
-            for (w, &ai) in col.iter_mut().zip(a) {
-                *w += lr * (ai * bj);
+            Lr::Plus(lr) => {
+                for (w, &ai) in col.iter_mut().zip(a) {
+                    *w = bound(*w + lr * (ai * bj));
+                }
             }
         }
     }
@@ -633,10 +713,47 @@ mod tests {
         }
     }
 
+    /// The clamp fused into the update gives the bits of the update followed by the constraint pass's
+    /// clamp of the changed columns, and is recorded as done only for the first update of a pass.
+    #[test]
+    fn outer_update_with_clamp_equals_update_then_clamp() {
+        let (post, pre) = (37, 11);
+        let w0: Vec<f32> = (0..post * pre)
+            .map(|i| ((i * 7919) % 61) as f32 / 30.0 - 1.0)
+            .collect();
+        let a: Vec<f32> = (0..post)
+            .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
+            .collect();
+        let b: Vec<f32> = (0..pre)
+            .map(|j| if j % 3 == 0 { 0.0 } else { j as f32 / 7.0 })
+            .collect();
+        for (bounds, subtract) in [
+            ((Some(0.0), None), false),
+            ((None, Some(0.0)), true),
+            ((Some(-0.25), Some(0.5)), false),
+        ] {
+            let clamp = crate::constraints::clamp_range(bounds);
+            let mut fused = proj(post, pre, &w0);
+            let mut apart = fused.clone();
+            outer_update(&mut fused, &a, &b, 0.75, subtract, clamp);
+            outer_update(&mut apart, &a, &b, 0.75, subtract, None);
+            assert!(fused.changes.is_clamped() && !apart.changes.is_clamped());
+            let cols = apart.changes.columns().unwrap().to_vec();
+            assert_eq!(fused.changes.columns().unwrap(), &cols[..]);
+            crate::constraints::clamp_columns(&mut apart, bounds, &cols);
+            let bits = |p: &Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fused), bits(&apart), "{bounds:?}");
+            assert!(bits(&fused) != bits(&proj(post, pre, &w0)));
+            // A second update before the constraint pass leaves the clamp to the pass.
+            outer_update(&mut fused, &a, &b, 0.75, subtract, clamp);
+            assert!(!fused.changes.is_clamped());
+        }
+    }
+
     #[test]
     fn outer_update_records_changed_columns() {
         let mut p = proj(2, 3, &[0.0; 6]);
-        outer_update(&mut p, &[1.0, 2.0], &[0.0, 0.5, 1.0], 0.5, false);
+        outer_update(&mut p, &[1.0, 2.0], &[0.0, 0.5, 1.0], 0.5, false, None);
         assert_eq!(
             p.to_post_pre().as_slice().unwrap(),
             &[0.0, 0.25, 0.5, 0.0, 0.5, 1.0]

@@ -32,6 +32,8 @@ pub struct Projection {
 pub(crate) struct ChangeSet {
     all: bool,
     cols: Vec<u32>,
+    /// The changed columns are already within the projection's bounds (clamped by the update).
+    clamped: bool,
 }
 
 impl ChangeSet {
@@ -46,11 +48,21 @@ impl ChangeSet {
     pub(crate) fn mark_all(&mut self) {
         self.all = true;
         self.cols.clear();
+        self.clamped = false;
     }
     /// Forget all changes (keeps capacity).
     pub(crate) fn clear(&mut self) {
         self.all = false;
         self.cols.clear();
+        self.clamped = false;
+    }
+    /// Whether the changed columns are known to lie within the projection's bounds already.
+    pub(crate) fn set_clamped(&mut self, clamped: bool) {
+        self.clamped = clamped && !self.all;
+    }
+    /// The changed columns lie within the projection's bounds already (no clamp needed).
+    pub(crate) fn is_clamped(&self) -> bool {
+        self.clamped
     }
     /// The changed-column list, for in-place use.
     pub(crate) fn cols_mut(&mut self) -> &mut Vec<u32> {

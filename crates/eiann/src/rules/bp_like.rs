@@ -4,6 +4,7 @@
 use crate::config::{Direction, Rule};
 use crate::network::Network;
 
+use crate::constraints::clamp_range;
 use crate::kernels::outer_update;
 
 /// Update projection `k`: presynaptic value = activity after the backward phase (`prev_activity` for
@@ -30,5 +31,13 @@ pub(crate) fn step(net: &mut Network, k: usize) {
         *v = x.clamp(0.0, 1.0);
     }
     let a = &net.pops[ps.post].plateau;
-    outer_update(&mut net.projections[k], a, b, learning_rate as f32, false);
+    let clamp = clamp_range(ps.weight_bounds);
+    outer_update(
+        &mut net.projections[k],
+        a,
+        b,
+        learning_rate as f32,
+        false,
+        clamp,
+    );
 }

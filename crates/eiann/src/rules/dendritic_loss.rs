@@ -4,6 +4,7 @@
 use crate::config::{Direction, Rule};
 use crate::network::Network;
 
+use crate::constraints::clamp_range;
 use crate::kernels::outer_update;
 
 /// Update projection `k` (dendritic inhibition learns to cancel the top-down dendritic input).
@@ -37,5 +38,6 @@ pub(crate) fn step(net: &mut Network, k: usize) {
         b,
         (sign * learning_rate) as f32,
         false,
+        clamp_range(ps.weight_bounds),
     );
 }

@@ -4,6 +4,7 @@
 use crate::config::{Direction, Rule};
 use crate::network::Network;
 
+use crate::constraints::clamp_range;
 use crate::kernels::outer_update;
 
 /// Update projection `k` with forward-phase values (`forward_only`) or the current ones.
@@ -39,5 +40,6 @@ pub(crate) fn step(net: &mut Network, k: usize) {
         sb,
         learning_rate as f32,
         sign <= 0.0,
+        clamp_range(ps.weight_bounds),
     );
 }
