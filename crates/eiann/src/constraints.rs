@@ -5,38 +5,57 @@ use crate::config::Constraint;
 use crate::kernels::has_avx2;
 use crate::network::{Network, Projection};
 
-/// The clamp of a projection's `weight_bounds` as float32 `(lo, hi)` (`∓∞` where open), or `None` when
-/// both ends are open (then nothing is clamped, as EIANN skips `torch.clamp`).
-pub fn clamp_range(bounds: (Option<f64>, Option<f64>)) -> Option<(f32, f32)> {
+/// A projection's `weight_bounds` as float32 (`∓∞` where open): `torch.clamp(w, lo, hi)` of one weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lo: f32,
+    pub hi: f32,
+}
+
+impl Bounds {
+    /// `max(w, lo).min(hi)`: the clamp of one weight, wherever weights are clamped.
+    #[inline(always)]
+    pub fn apply(self, w: f32) -> f32 {
+        w.max(self.lo).min(self.hi)
+    }
+
+    /// Clamp every weight of `ws`.
+    #[inline(always)]
+    pub fn apply_all(self, ws: &mut [f32]) {
+        for w in ws {
+            *w = self.apply(*w);
+        }
+    }
+}
+
+/// The clamp of a projection's `weight_bounds`, or `None` when both ends are open (then nothing is
+/// clamped, as EIANN skips `torch.clamp`).
+pub fn clamp_range(bounds: (Option<f64>, Option<f64>)) -> Option<Bounds> {
     match bounds {
         (None, None) => None,
-        (lo, hi) => Some((
-            lo.map_or(f32::NEG_INFINITY, |v| v as f32),
-            hi.map_or(f32::INFINITY, |v| v as f32),
-        )),
+        (lo, hi) => Some(Bounds {
+            lo: lo.map_or(f32::NEG_INFINITY, |v| v as f32),
+            hi: hi.map_or(f32::INFINITY, |v| v as f32),
+        }),
     }
 }
 
 /// Clamp every weight into `(lo, hi)` (open where `None`), like `torch.clamp`.
 pub fn clamp_weights(p: &mut Projection, bounds: (Option<f64>, Option<f64>)) {
-    if let Some((lo, hi)) = clamp_range(bounds) {
-        for w in &mut p.wt {
-            *w = w.max(lo).min(hi);
-        }
+    if let Some(c) = clamp_range(bounds) {
+        c.apply_all(&mut p.wt);
     }
 }
 
 /// Clamp only the given columns (presynaptic units) of a pre-major matrix.
 pub(crate) fn clamp_columns(p: &mut Projection, bounds: (Option<f64>, Option<f64>), cols: &[u32]) {
-    let Some((lo, hi)) = clamp_range(bounds) else {
+    let Some(c) = clamp_range(bounds) else {
         return;
     };
     let post = p.post_size;
     for &j in cols {
         let j = j as usize;
-        for w in &mut p.wt[j * post..(j + 1) * post] {
-            *w = w.max(lo).min(hi);
-        }
+        c.apply_all(&mut p.wt[j * post..(j + 1) * post]);
     }
 }
 
@@ -61,16 +80,14 @@ pub fn normalize_weight(
     p: &mut Projection,
     scale: f64,
     zero_diagonal: bool,
-    clamp: Option<(f32, f32)>,
+    clamp: Option<Bounds>,
     rowsum: &mut [f64],
 ) {
     let mut clamp = clamp;
     if zero_diagonal {
         // EIANN clamps first, then zeroes the diagonal.
-        if let Some((lo, hi)) = clamp.take() {
-            for w in &mut p.wt {
-                *w = w.max(lo).min(hi);
-            }
+        if let Some(c) = clamp.take() {
+            c.apply_all(&mut p.wt);
         }
         no_autapses(p);
     }
@@ -93,7 +110,7 @@ fn normalize_rows_avx2(
     wt: &mut [f32],
     post: usize,
     rowsum: &mut [f64],
-    clamp: Option<(f32, f32)>,
+    clamp: Option<Bounds>,
     scale: f32,
 ) {
     normalize_rows(wt, post, rowsum, clamp, scale)
@@ -107,12 +124,12 @@ fn normalize_rows(
     wt: &mut [f32],
     post: usize,
     rowsum: &mut [f64],
-    clamp: Option<(f32, f32)>,
+    clamp: Option<Bounds>,
     scale: f32,
 ) {
     rowsum.fill(0.0);
     match clamp {
-        Some((lo, hi)) => add_abs_rows(wt, post, rowsum, |w| w.max(lo).min(hi)),
+        Some(c) => add_abs_rows(wt, post, rowsum, |w| c.apply(w)),
         None => add_abs_rows(wt, post, rowsum, |w| w),
     }
     for col in wt.chunks_exact_mut(post) {

@@ -5,6 +5,7 @@
 //! (no fused multiply-add, no reassociation), so the AVX2 and the portable paths give identical bits; the
 //! wider registers only process more elements at once.
 
+use crate::constraints::Bounds;
 use crate::network::Projection;
 
 /// Whether the AVX2 versions of the element-wise loops may run (checked once, then cached by std).
@@ -491,10 +492,9 @@ mod avx2 {
 }
 
 /// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix (minus when `subtract`),
-/// then, with `clamp = Some((lo, hi))`, `W[i][j] = max(W[i][j], lo).min(hi)` in the same pass: exactly
-/// the constraint pass's clamp (`crate::constraints::clamp_weights`) of the updated weights, which may
-/// then skip them. EIANN updates each projection once per step (its one learning rule) before clamping,
-/// so clamping right after the update gives the same bits.
+/// then, with `clamp`, the clamp of the constraint pass (`Bounds::apply`) in the same pass, so that
+/// pass may skip the updated weights. EIANN updates each projection once per step (its one learning
+/// rule) before clamping, so clamping right after the update gives the same bits.
 /// Columns with `b_j == 0` are skipped (their increments are ±0); the indices of the columns that were
 /// updated are recorded in the projection's change set, marked as clamped when `clamp` is given and no
 /// earlier change is pending.
@@ -505,7 +505,7 @@ pub fn outer_update(
     b: &[f32],
     lr: f32,
     subtract: bool,
-    clamp: Option<(f32, f32)>,
+    clamp: Option<Bounds>,
 ) {
     let was_clean = p.changes.is_clean();
     let lr = if subtract {
@@ -513,25 +513,23 @@ pub fn outer_update(
     } else {
         Lr::Plus(lr)
     };
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe {
-                match clamp {
-                    Some((lo, hi)) => outer_update_avx2(p, a, b, lr, |w| w.max(lo).min(hi)),
-                    None => outer_update_avx2(p, a, b, lr, |w| w),
-                }
-            };
-            p.changes.set_clamped(was_clean && clamp.is_some());
-            return;
-        }
-    }
     match clamp {
-        Some((lo, hi)) => outer_update_generic(p, a, b, lr, |w| w.max(lo).min(hi)),
-        None => outer_update_generic(p, a, b, lr, |w| w),
+        Some(c) => update_columns(p, a, b, lr, |w| c.apply(w)),
+        None => update_columns(p, a, b, lr, |w| w),
     }
     p.changes.set_clamped(was_clean && clamp.is_some());
+}
+
+/// [`outer_update_generic`], with 8-lane AVX2 registers when the CPU has them.
+#[inline(always)]
+fn update_columns(p: &mut Projection, a: &[f32], b: &[f32], lr: Lr, bound: impl Fn(f32) -> f32) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { outer_update_avx2(p, a, b, lr, bound) };
+        return;
+    }
+    outer_update_generic(p, a, b, lr, bound)
 }
 
 /// The learning rate of [`outer_update`] with the direction of the update.
