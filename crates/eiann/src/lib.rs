@@ -48,6 +48,7 @@
 //! ```
 
 pub mod checkpoint;
+pub mod adjoint;
 pub mod config;
 pub mod constraints;
 pub mod data;
