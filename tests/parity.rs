@@ -39,8 +39,14 @@ const ACT_TOL: Tol = Tol { abs: 1e-5, rel: 1e-6 };
 const STEP_W_TOL: Tol = Tol { abs: 1e-6, rel: 1e-6 };
 const SEQ_W_TOL: Tol = Tol { abs: 1e-5, rel: 1e-6 };
 const LOSS_TOL: Tol = Tol { abs: 1e-6, rel: 1e-6 };
-/// Gradients: relative to each array's largest entry.
+/// Gradients computed by the adjoint on PyTorch's stored forward activities: relative to each array's
+/// largest entry.
 const GRAD_REL_TO_MAX: f64 = 1e-6;
+/// Gradients of our own end-to-end step (our forward phase, then the adjoint): the forward phase's
+/// float32 differences (≤ 1e-6 relative, BLAS summation order) are amplified in the small residual
+/// `a − y` of the loss gradient (spec-rules §5.2: ~1e-5 for an independent re-implementation too), so
+/// these are held to 1e-4 of the largest entry; the formula itself is held to [`GRAD_REL_TO_MAX`].
+const GRAD_OWN_FORWARD_REL_TO_MAX: f64 = 1e-4;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -137,8 +143,8 @@ impl Report {
         }
     }
 
-    /// Gradients: `|got − want| ≤ rel · max|want|`.
-    fn check_grad(&mut self, what: &str, got: &[f32], want: &[f32]) {
+    /// Gradients: `|got − want| ≤ tol · max|want|`.
+    fn check_grad(&mut self, what: &str, got: &[f32], want: &[f32], tol: f64) {
         self.count += 1;
         if !self.length_ok(what, got.len(), want.len()) {
             return;
@@ -150,14 +156,15 @@ impl Report {
             u = u.max(ulps(a, b));
         }
         let rel = if scale > 0.0 { d / scale } else { d };
-        let ok = rel <= GRAD_REL_TO_MAX;
+        let ok = rel <= tol;
+        self.worst = self.worst.max(d);
         println!(
-            "   {what:<55} max-abs-diff {d:.3e}  max-ulp {u:>6}  rel-to-max {rel:.2e} (tol {GRAD_REL_TO_MAX:.0e}){}",
+            "   {what:<55} max-abs-diff {d:.3e}  max-ulp {u:>6}  max|ref| {scale:.2e}  rel-to-max {rel:.2e} (tol {tol:.0e}){}",
             if ok { "" } else { "  FAIL" }
         );
         if !ok {
             self.failures.push(format!(
-                "{}: {what}: max-abs-diff {d:.3e} = {rel:.2e} of the largest entry > {GRAD_REL_TO_MAX:.0e}",
+                "{}: {what}: max-abs-diff {d:.3e} = {rel:.2e} of the largest entry > {tol:.0e}",
                 self.case
             ));
         }
@@ -433,9 +440,14 @@ fn npz_key(key: &str) -> String {
 /// returned (absent = unchanged); with `after/` only the stored ones.
 fn stored_weights(z: &Npz, prefix: &str, w0: &StateDict) -> Result<Vec<(String, Vec<f32>)>, String> {
     let delta_encoded = z.keys().any(|k| k.starts_with(&format!("{prefix}delta/")));
+    // Weights a trimmed copy dropped (tests/fixtures/parity_rules/repack.py): not compared.
+    let trimmed = z.strings(&format!("{prefix}trimmed_keys")).unwrap_or_default();
     let mut out = Vec::new();
     for (key, before) in w0.iter() {
         let nk = npz_key(key);
+        if trimmed.contains(&nk) {
+            continue;
+        }
         if let Ok(a) = z.f32(&format!("{prefix}after/{nk}")) {
             out.push((nk, flat(&a)));
         } else if delta_encoded {
@@ -516,7 +528,12 @@ fn compare_backward_state(r: &mut Report, spec: &NetworkSpec, net: &Network, z: 
         let key = format!("{prefix}grad/{}", ps.name);
         if let Ok(want) = z.f32(&key) {
             match net.gradient(&ps.name).map_err(|e| e.to_string())? {
-                Some(g) => r.check_grad(&key, &g.iter().copied().collect::<Vec<_>>(), &flat(&want)),
+                Some(g) => r.check_grad(
+                    &key,
+                    &g.iter().copied().collect::<Vec<_>>(),
+                    &flat(&want),
+                    GRAD_OWN_FORWARD_REL_TO_MAX,
+                ),
                 None => r.fail(format!("{key}: the network computed no gradient for it")),
             }
         }
@@ -524,8 +541,100 @@ fn compare_backward_state(r: &mut Report, spec: &NetworkSpec, net: &Network, z: 
     Ok(())
 }
 
+/// The adjoint alone: gradients computed on PyTorch's own stored forward activities (the sibling
+/// `forward*.npz`), which isolates the gradient formula from the forward phase's float32 differences
+/// (those are amplified in the small residual `a − y`, spec-rules §5.2).
+fn check_grad_on_reference(
+    spec: &NetworkSpec,
+    z: &Npz,
+    path: &Path,
+    sd: &StateDict,
+    r: &mut Report,
+) -> Result<(), String> {
+    use eiann::adjoint::{dendritic_loss_seeds, gradients, mse_grad, Seed, Tape};
+    use eiann::config::Rule;
+    if !z.keys().any(|k| k.starts_with("grad/")) {
+        return Ok(());
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let Ok(fwd) = Npz::open(path.with_file_name(name.replacen("backward", "forward", 1))) else {
+        return Ok(());
+    };
+    let mut rows = Vec::new();
+    for p in pops(spec) {
+        match fwd.f32(&format!("forward_steps_activity/{p}")) {
+            Ok(a) => rows.push(flat(&a)),
+            Err(_) => return Ok(()),
+        }
+    }
+    let net = Network::from_state_dict(spec.clone(), sd).map_err(|e| e.to_string())?;
+    let bias: Vec<Vec<f32>> = (0..spec.populations.len())
+        .map(|i| net.population_at(i).bias.clone())
+        .collect();
+    let depth = spec.backward_steps.min(spec.forward_steps);
+    let mut tape = Tape::from_steps(spec, depth, &rows, &bias).map_err(|e| e.to_string())?;
+    let n = spec.projections.len();
+    let mut grads = vec![Vec::new(); n];
+    let mut compare = |r: &mut Report, wanted: &[bool], grads: &[Vec<f32>]| {
+        for (k, ps) in spec.projections.iter().enumerate() {
+            let key = format!("grad/{}", ps.name);
+            if let (true, Ok(want)) = (wanted[k], z.f32(&key)) {
+                let (post, pre) = (net.projection(k).post_size, net.projection(k).pre_size);
+                let got: Vec<f32> = (0..post * pre)
+                    .map(|e| grads[k][(e % pre) * post + e / pre])
+                    .collect();
+                r.check_grad(
+                    &format!("{key} (on PyTorch's activities)"),
+                    &got,
+                    &flat(&want),
+                    GRAD_REL_TO_MAX,
+                );
+            }
+        }
+    };
+    if spec.projections.iter().any(|p| matches!(p.rule, Rule::Backprop { .. })) {
+        let (Ok(out), Ok(t)) = (fwd.f32("output"), z.f32("target")) else {
+            return Ok(());
+        };
+        let mut seed = Vec::new();
+        mse_grad(&flat(&out), &flat(&t), &mut seed);
+        let wanted: Vec<bool> = spec.projections.iter().map(|p| p.rule.requires_grad()).collect();
+        let seeds = [Seed { population: spec.output, step: spec.forward_steps - 1, grad: &seed }];
+        gradients(spec, net.projections(), &mut tape, &seeds, &wanted, &mut grads);
+        compare(r, &wanted, &grads);
+    }
+    let mut sources: Vec<usize> = spec
+        .projections
+        .iter()
+        .filter_map(|p| match p.rule {
+            Rule::BackpropDendriticLoss { source, .. } => Some(source),
+            _ => None,
+        })
+        .collect();
+    sources.dedup();
+    for s in sources {
+        let Ok(d) = fwd.f32(&format!("forward_dendritic_state/{}", spec.populations[s].fullname)) else {
+            continue;
+        };
+        let sv = dendritic_loss_seeds(spec, net.projections(), s, &flat(&d));
+        let seeds: Vec<Seed> = sv
+            .iter()
+            .map(|(p, t, v)| Seed { population: *p, step: *t, grad: v })
+            .collect();
+        let wanted: Vec<bool> = spec
+            .projections
+            .iter()
+            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
+            .collect();
+        gradients(spec, net.projections(), &mut tape, &seeds, &wanted, &mut grads);
+        compare(r, &wanted, &grads);
+    }
+    Ok(())
+}
+
 fn check_backward(spec: &NetworkSpec, z: &Npz, path: &Path, r: &mut Report) -> Result<(), String> {
     let sd = starting_state(z, path, "backward")?;
+    check_grad_on_reference(spec, z, path, &sd, r)?;
     let input = flat(&z.f32("input").map_err(|e| e.to_string())?);
     let target = flat(&z.f32("target").map_err(|e| e.to_string())?);
     let nodyn = z.keys().any(|k| k.starts_with("nodyn/"));
@@ -732,7 +841,7 @@ fn check_fig3(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), String>
             if e.tolerance == 0.0 {
                 r.exact(&what, &[e.max_abs_diff == 0.0], &[true]);
             } else {
-                r.check(&what, &[e.max_abs_diff as f32], &[0.0], e.tolerance);
+                r.check(&what, &[e.max_abs_diff as f32], &[0.0], Tol { abs: e.tolerance, rel: 0.0 });
             }
         }
     }

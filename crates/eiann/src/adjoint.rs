@@ -293,6 +293,49 @@ pub fn gradients(
     }
 }
 
+/// The seeds of `Backprop_DendriticLoss`'s loss `MSE(D_S, 0)` for source population `source` with forward
+/// dendritic state `d`: `ḡ = fl(D_S · fl(2/size S))`, and `ā_Q += Wᵀ·ḡ` at the step each dendritic input
+/// was read (`T−1` for direction F, `T−2` for R). Returns `(population, step, ā)` triples. Dendritic
+/// projections from the input carry no gradient.
+pub fn dendritic_loss_seeds(
+    spec: &NetworkSpec,
+    weights: &[Projection],
+    source: usize,
+    d: &[f32],
+) -> Vec<(usize, usize, Vec<f32>)> {
+    let norm = (2.0 / d.len().max(1) as f64) as f32;
+    let gbar: Vec<f32> = d.iter().map(|&v| v * norm).collect();
+    let t_last = spec.forward_steps - 1;
+    let mut out = Vec::new();
+    for (k, ps) in spec.projections.iter().enumerate() {
+        if ps.post != source
+            || ps.compartment != Compartment::Dendrite
+            || spec.populations[ps.pre].is_input
+        {
+            continue;
+        }
+        let step = match ps.direction {
+            Direction::Forward => Some(t_last),
+            Direction::Recurrent => t_last.checked_sub(1),
+        };
+        let Some(step) = step else { continue };
+        let w = &weights[k];
+        let v: Vec<f32> = w
+            .wt
+            .chunks_exact(w.post_size.max(1))
+            .map(|col| {
+                let mut acc = 0f32;
+                for (&wij, &g) in col.iter().zip(&gbar) {
+                    acc += wij * g;
+                }
+                acc
+            })
+            .collect();
+        out.push((ps.pre, step, v));
+    }
+    out
+}
+
 /// The adjoint of `MSELoss` (mean) with respect to its input: `fl(fl(a − y) · fl(2/n))`.
 pub fn mse_grad(output: &[f32], target: &[f32], out: &mut Vec<f32>) {
     let norm = (2.0 / output.len().max(1) as f64) as f32;

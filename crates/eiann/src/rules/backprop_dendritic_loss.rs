@@ -4,8 +4,8 @@
 //! (spec-rules §6) — the adjoint of [`crate::adjoint`] seeded at the dendritic inputs instead of the output.
 //! Has no `step()`.
 
-use crate::adjoint::{gradients, sgd_step, Seed};
-use crate::config::{Compartment, Direction, Rule};
+use crate::adjoint::{dendritic_loss_seeds, gradients, sgd_step, Seed};
+use crate::config::{Compartment, Rule};
 use crate::error::{Error, Result};
 use crate::network::Network;
 
@@ -32,7 +32,6 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
     }
     let mut grads = std::mem::take(&mut net.grads);
     grads.resize(net.projections.len(), Vec::new());
-    let t_last = net.spec.forward_steps - 1;
     for s in sources {
         let wanted: Vec<bool> = net
             .spec
@@ -40,35 +39,12 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
             .iter()
             .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
             .collect();
-        let d = &net.pops[s].forward_dendritic_state;
-        let norm = (2.0 / d.len().max(1) as f64) as f32;
-        let gbar: Vec<f32> = d.iter().map(|&v| v * norm).collect();
-        // ā of each dendritic input at the step its value was read: Wᵀ·ḡ.
-        let mut seed_vecs: Vec<(usize, usize, Vec<f32>)> = Vec::new();
-        for &k in &net.wiring[s].incoming {
-            let ps = &net.spec.projections[k];
-            if ps.compartment != Compartment::Dendrite || net.spec.populations[ps.pre].is_input {
-                continue;
-            }
-            let step = match ps.direction {
-                Direction::Forward => Some(t_last),
-                Direction::Recurrent => t_last.checked_sub(1),
-            };
-            let Some(step) = step else { continue };
-            let w = &net.projections[k];
-            let v: Vec<f32> = w
-                .wt
-                .chunks_exact(w.post_size.max(1))
-                .map(|col| {
-                    let mut acc = 0f32;
-                    for (&wij, &g) in col.iter().zip(&gbar) {
-                        acc += wij * g;
-                    }
-                    acc
-                })
-                .collect();
-            seed_vecs.push((ps.pre, step, v));
-        }
+        let seed_vecs = dendritic_loss_seeds(
+            &net.spec,
+            &net.projections,
+            s,
+            &net.pops[s].forward_dendritic_state,
+        );
         if wanted
             .iter()
             .zip(&net.spec.projections)
