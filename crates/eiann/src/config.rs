@@ -13,9 +13,13 @@
 //! * weight inits: `half_kaiming` (with `weight_init_args: (scale,)`), or none (keeps the
 //!   `nn.Linear` default uniform(±1/√fan_in) init);
 //! * constraints: `no_autapses`, `normalize_weight`, `clone_weight`;
-//! * rules: `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning).
-//!   A projection without a `learning_rule` key gets EIANN's default `Backprop` (autograd), which
-//!   eiann-rs does not implement, so it is refused.
+//! * weight inits also `scaled_kaiming` (uniform(±scale/√fan_in), no sign constraint);
+//!   `weight_bounds` as a `!!python/tuple` or a plain list, `null` for an open side;
+//! * rules: `BP_like_2L`, `BP_like_2E`, `Backprop`, `Backprop_DendriticLoss` (`source: <layer>.<pop>`),
+//!   `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning). A projection without a
+//!   `learning_rule` key gets EIANN's default, `Backprop`. The autograd rules need `backward_steps ≥ 1`
+//!   and relu / linear activations;
+//! * `training_kwargs.optimizer: SGD` (the only optimizer; also the default), `verbose` (no effect).
 
 use std::path::Path;
 
@@ -296,7 +300,8 @@ pub struct NetworkSpec {
     pub tau: f32,
     /// Number of steps of each phase (`forward_steps`, default 1; the backward phase uses it too).
     pub forward_steps: usize,
-    /// `backward_steps` (default 1; only controls autograd tracking in EIANN, unused here).
+    /// `backward_steps` (default 1): how many of the last forward steps the autograd rules
+    /// (`Backprop`, `Backprop_DendriticLoss`) differentiate; unused by the other rules.
     pub backward_steps: usize,
     /// Network-wide learning rate, the fallback of rules without their own.
     pub learning_rate: Option<f64>,
@@ -374,7 +379,7 @@ impl NetworkSpec {
             if o != "SGD" {
                 return Err(cx.err(
                     &cx.join(tp, "optimizer"),
-                    format!("unsupported optimizer \"{o}\" (the DTP rules never step an optimizer; only SGD is accepted)"),
+                    format!("unsupported optimizer \"{o}\" (only SGD, torch.optim.SGD with its defaults)"),
                 ));
             }
         }
@@ -920,6 +925,24 @@ impl NetworkSpec {
                 compartment,
                 rule,
             });
+        }
+        // The autograd rules differentiate the last `backward_steps` steps of relu / linear dynamics.
+        if let Some(i) = projections.iter().position(|p| p.rule.requires_grad()) {
+            let rp = cx.join(&raws[i].path, "learning_rule");
+            if backward_steps == 0 {
+                return Err(cx.err(
+                    &cx.join(tp, "backward_steps"),
+                    format!("is 0, but {} ({}) differentiates the last backward_steps forward steps; use at least 1", projections[i].rule.class_name(), projections[i].name),
+                ));
+            }
+            for p in populations.iter().filter(|p| !p.is_input) {
+                if !matches!(p.activation, Activation::Relu | Activation::Linear) {
+                    return Err(cx.err(
+                        &rp,
+                        format!("{} needs relu or linear activations (population {} has {:?})", projections[i].rule.class_name(), p.fullname, p.activation),
+                    ));
+                }
+            }
         }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
