@@ -370,6 +370,55 @@ fn pops(spec: &NetworkSpec) -> Vec<String> {
         .collect()
 }
 
+/// The forward phase re-evaluated in float64 from the file's weights and input (same equation, same
+/// read rules), per population `forward_steps × size`. Only the summation order and the rounding of
+/// every operation differ from the float32 model, so it separates "summation order" from "formula":
+/// both float32 implementations must lie within a few float32 ulps of it.
+fn forward_f64(spec: &NetworkSpec, net: &Network, x: &[f32]) -> Vec<Vec<f64>> {
+    use eiann::config::{Activation, Compartment, Direction};
+    let n = spec.populations.len();
+    let mut act: Vec<Vec<f64>> = spec.populations.iter().map(|p| vec![0.0; p.size]).collect();
+    let mut st = act.clone();
+    let mut rows: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let input = spec.populations.iter().position(|p| p.is_input).unwrap_or(0);
+    act[input] = x.iter().map(|&v| v as f64).collect();
+    for _ in 0..spec.forward_steps {
+        let prev = act.clone();
+        for pi in 0..n {
+            let pop = &spec.populations[pi];
+            if !pop.is_input {
+                let mut d: Vec<f64> = st[pi].iter().zip(&net.population_at(pi).bias).map(|(&s, &b)| -s + b as f64).collect();
+                for (k, ps) in spec.projections.iter().enumerate() {
+                    if ps.post != pi || ps.compartment != Compartment::Soma || !ps.update_phase.in_forward() {
+                        continue;
+                    }
+                    let src = match ps.direction {
+                        Direction::Forward => &act[ps.pre],
+                        Direction::Recurrent => &prev[ps.pre],
+                    };
+                    let w = net.projection(k);
+                    for (j, &xj) in src.iter().enumerate() {
+                        for (i, di) in d.iter_mut().enumerate() {
+                            *di += w.get(i, j) as f64 * xj;
+                        }
+                    }
+                }
+                for i in 0..pop.size {
+                    st[pi][i] += d[i] / pop.tau as f64;
+                    act[pi][i] = match pop.activation {
+                        Activation::Relu => st[pi][i].max(0.0),
+                        _ => st[pi][i],
+                    };
+                }
+            }
+        }
+        for pi in 0..n {
+            rows[pi].extend_from_slice(&act[pi]);
+        }
+    }
+    rows
+}
+
 fn check_forward(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), String> {
     let sd = state_from_npz(z, "").ok_or("no weights in forward case")?;
     let mut net = Network::from_state_dict(spec.clone(), &sd).map_err(|e| e.to_string())?;
@@ -390,6 +439,28 @@ fn check_forward(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), Stri
                 &[l],
                 LOSS_TOL,
             );
+        }
+    }
+    // Summation order vs formula: distances of both float32 implementations to a float64 evaluation.
+    if spec.populations.iter().all(|p| matches!(p.activation, eiann::config::Activation::Relu | eiann::config::Activation::Linear)) {
+        let exact = forward_f64(spec, &net, &input);
+        for (pi, p) in pops(spec).iter().enumerate() {
+            let (Ok(torch), Ok(ours)) = (z.f32(&format!("forward_steps_activity/{p}")), rec.forward_activity(p)) else {
+                continue;
+            };
+            let dist = |v: &mut dyn Iterator<Item = f32>| -> (f64, f64) {
+                v.zip(&exact[pi]).fold((0f64, 0f64), |(d, m), (a, &e)| {
+                    (d.max((a as f64 - e).abs()), m.max(e.abs()))
+                })
+            };
+            let (dt, m) = dist(&mut torch.iter().copied());
+            let (dr, _) = dist(&mut ours.iter().copied());
+            println!("   {:<55} float64 check: |torch − f64| {dt:.2e}, |ours − f64| {dr:.2e} (max |value| {m:.1})", format!("forward_steps_activity/{p}"));
+            // Both must be float32 rounding of the same sums: within 1e-5 + 2e-6·max|value| of exact.
+            let bound = 1e-5 + 2e-6 * m;
+            if dt > bound || dr > bound {
+                r.fail(format!("forward_steps_activity/{p}: distance to the float64 evaluation (torch {dt:.2e}, ours {dr:.2e}) exceeds {bound:.2e}"));
+            }
         }
     }
     for p in pops(spec) {

@@ -37,9 +37,9 @@
 //!
 //! ## Summation orders (float32; PyTorch's own orders are BLAS's, so agreement is to ~1e-6 relative)
 //!
-//! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` in increasing `i` (a contiguous column of
-//!   the pre-major weights), then added to `ā_Q` in the order the consumers are visited (reverse update
-//!   order; within a population, projection order).
+//! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` over a contiguous column of the pre-major
+//!   weights with eight partial sums ([`dot`]), then added to `ā_Q` in the order the consumers are
+//!   visited (reverse update order; within a population, projection order).
 //! * A weight's gradient sums its per-step contributions latest step first, as autograd's AccumulateGrad
 //!   receives them: `g = (c(T−1) + c(T−2)) + …`.
 //! * `s̄` at an inner step: `(ā ⊙ f') + (s̄(t+1) − ū(t+1))` — the ulp-level order inside autograd's input
@@ -267,21 +267,17 @@ pub fn gradients(
                         [..w.pre_size];
                     let u = &tape.ubar[pi];
                     for (col, &xj) in grads[k].chunks_exact_mut(post).zip(x) {
+                        // A silent presynaptic unit adds exactly ±0: skipped (same values).
+                        if xj == 0.0 {
+                            continue;
+                        }
                         for (g, &ui) in col.iter_mut().zip(u) {
                             *g += ui * xj;
                         }
                     }
                 }
                 if !spec.populations[q].is_input && read >= t0 as isize {
-                    let u = &tape.ubar[pi];
-                    tmp.clear();
-                    tmp.extend(w.wt.chunks_exact(post).map(|col| {
-                        let mut acc = 0f32;
-                        for (&wij, &ui) in col.iter().zip(u) {
-                            acc += wij * ui;
-                        }
-                        acc
-                    }));
+                    transpose_matvec(w, &tape.ubar[pi], &mut tmp);
                     let rq = read as usize - t0;
                     let m = w.pre_size;
                     for (a, &v) in tape.abar[q][rq * m..(rq + 1) * m].iter_mut().zip(&tmp) {
@@ -291,6 +287,35 @@ pub fn gradients(
             }
         }
     }
+}
+
+/// `Σ_i a_i b_i` with eight partial sums (lane `l` sums `i ≡ l mod 8` in increasing order, then the lanes
+/// pairwise `((0+4)+(2+6)) + ((1+5)+(3+7))`, then the tail in order): a fixed, documented order that the
+/// compiler can keep in vector registers.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    for (&x, &y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// `out_j = Σ_i W[i][j] v_i` for a pre-major weight (column `j` contiguous), by [`dot`].
+pub fn transpose_matvec(w: &Projection, v: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    let post = w.post_size.max(1);
+    out.extend(w.wt.chunks_exact(post).map(|col| dot(col, v)));
 }
 
 /// The seeds of `Backprop_DendriticLoss`'s loss `MSE(D_S, 0)` for source population `source` with forward
@@ -319,18 +344,8 @@ pub fn dendritic_loss_seeds(
             Direction::Recurrent => t_last.checked_sub(1),
         };
         let Some(step) = step else { continue };
-        let w = &weights[k];
-        let v: Vec<f32> = w
-            .wt
-            .chunks_exact(w.post_size.max(1))
-            .map(|col| {
-                let mut acc = 0f32;
-                for (&wij, &g) in col.iter().zip(&gbar) {
-                    acc += wij * g;
-                }
-                acc
-            })
-            .collect();
+        let mut v = Vec::new();
+        transpose_matvec(&weights[k], &gbar, &mut v);
         out.push((ps.pre, step, v));
     }
     out
@@ -343,9 +358,27 @@ pub fn mse_grad(output: &[f32], target: &[f32], out: &mut Vec<f32>) {
     out.extend(output.iter().zip(target).map(|(&a, &y)| (a - y) * norm));
 }
 
-/// `torch.optim.SGD.step` (defaults) on a pre-major weight: `w ← fl(w + fl(−lr)·g)`, one rounding.
+/// `torch.optim.SGD.step` (defaults) on a weight: `w ← fl(w + fl(−lr)·g)`, one rounding (a fused
+/// multiply-add; with the CPU's FMA instructions when it has them, same bits either way).
 pub fn sgd_step(w: &mut [f32], g: &[f32], lr: f64) {
     let alpha = (-lr) as f32;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA (checked just above).
+        unsafe { sgd_fma(w, g, alpha) };
+        return;
+    }
+    sgd_body(w, g, alpha)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma,avx2")]
+unsafe fn sgd_fma(w: &mut [f32], g: &[f32], alpha: f32) {
+    sgd_body(w, g, alpha)
+}
+
+#[inline(always)]
+fn sgd_body(w: &mut [f32], g: &[f32], alpha: f32) {
     for (w, &g) in w.iter_mut().zip(g) {
         *w = g.mul_add(alpha, *w);
     }
