@@ -232,7 +232,8 @@ fn missing_learning_rule_means_backprop() {
         "is 0, but Backprop (H1E_InputE)",
     );
     let y = y.replacen("backward_steps: 0", "backward_steps: 2", 1);
-    let spec = NetworkSpec::from_yaml_str(&y, "bad", FILE).expect("EIANN's default rule is Backprop");
+    let spec =
+        NetworkSpec::from_yaml_str(&y, "bad", FILE).expect("EIANN's default rule is Backprop");
     let k = spec.projection_index("H1E_InputE").expect("projection");
     assert_eq!(spec.projections[k].rule.class_name(), "Backprop");
 }
@@ -292,13 +293,21 @@ fn backprop_needs_relu_or_linear() {
 #[test]
 fn dendritic_loss_source_must_exist() {
     let y = config(CONFIG_5M).replacen("source: H1.E", "source: H9.E", 1);
-    expect_error(&y, "learning_rule_kwargs.source", "source population \"H9.E\"");
+    expect_error(
+        &y,
+        "learning_rule_kwargs.source",
+        "source population \"H9.E\"",
+    );
 }
 
 #[test]
 fn unsupported_optimizer_is_named() {
     let y = config(VAN_BP).replacen("optimizer: SGD", "optimizer: Adam", 1);
-    expect_error(&y, "training_kwargs.optimizer", "unsupported optimizer \"Adam\"");
+    expect_error(
+        &y,
+        "training_kwargs.optimizer",
+        "unsupported optimizer \"Adam\"",
+    );
 }
 
 #[test]

@@ -35,10 +35,22 @@ struct Tol {
     rel: f64,
 }
 
-const ACT_TOL: Tol = Tol { abs: 1e-5, rel: 1e-6 };
-const STEP_W_TOL: Tol = Tol { abs: 1e-6, rel: 1e-6 };
-const SEQ_W_TOL: Tol = Tol { abs: 1e-5, rel: 1e-6 };
-const LOSS_TOL: Tol = Tol { abs: 1e-6, rel: 1e-6 };
+const ACT_TOL: Tol = Tol {
+    abs: 1e-5,
+    rel: 1e-6,
+};
+const STEP_W_TOL: Tol = Tol {
+    abs: 1e-6,
+    rel: 1e-6,
+};
+const SEQ_W_TOL: Tol = Tol {
+    abs: 1e-5,
+    rel: 1e-6,
+};
+const LOSS_TOL: Tol = Tol {
+    abs: 1e-6,
+    rel: 1e-6,
+};
 /// Gradients computed by the adjoint on PyTorch's stored forward activities: relative to each array's
 /// largest entry.
 const GRAD_REL_TO_MAX: f64 = 1e-6;
@@ -152,7 +164,11 @@ impl Report {
         let scale = want.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
         let (mut d, mut u) = (0f64, 0u64);
         for (&a, &b) in got.iter().zip(want) {
-            d = d.max(if a.is_nan() { f64::INFINITY } else { (a as f64 - b as f64).abs() });
+            d = d.max(if a.is_nan() {
+                f64::INFINITY
+            } else {
+                (a as f64 - b as f64).abs()
+            });
             u = u.max(ulps(a, b));
         }
         let rel = if scale > 0.0 { d / scale } else { d };
@@ -380,16 +396,27 @@ fn forward_f64(spec: &NetworkSpec, net: &Network, x: &[f32]) -> Vec<Vec<f64>> {
     let mut act: Vec<Vec<f64>> = spec.populations.iter().map(|p| vec![0.0; p.size]).collect();
     let mut st = act.clone();
     let mut rows: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let input = spec.populations.iter().position(|p| p.is_input).unwrap_or(0);
+    let input = spec
+        .populations
+        .iter()
+        .position(|p| p.is_input)
+        .unwrap_or(0);
     act[input] = x.iter().map(|&v| v as f64).collect();
     for _ in 0..spec.forward_steps {
         let prev = act.clone();
         for pi in 0..n {
             let pop = &spec.populations[pi];
             if !pop.is_input {
-                let mut d: Vec<f64> = st[pi].iter().zip(&net.population_at(pi).bias).map(|(&s, &b)| -s + b as f64).collect();
+                let mut d: Vec<f64> = st[pi]
+                    .iter()
+                    .zip(&net.population_at(pi).bias)
+                    .map(|(&s, &b)| -s + b as f64)
+                    .collect();
                 for (k, ps) in spec.projections.iter().enumerate() {
-                    if ps.post != pi || ps.compartment != Compartment::Soma || !ps.update_phase.in_forward() {
+                    if ps.post != pi
+                        || ps.compartment != Compartment::Soma
+                        || !ps.update_phase.in_forward()
+                    {
                         continue;
                     }
                     let src = match ps.direction {
@@ -442,10 +469,18 @@ fn check_forward(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), Stri
         }
     }
     // Summation order vs formula: distances of both float32 implementations to a float64 evaluation.
-    if spec.populations.iter().all(|p| matches!(p.activation, eiann::config::Activation::Relu | eiann::config::Activation::Linear)) {
+    if spec.populations.iter().all(|p| {
+        matches!(
+            p.activation,
+            eiann::config::Activation::Relu | eiann::config::Activation::Linear
+        )
+    }) {
         let exact = forward_f64(spec, &net, &input);
         for (pi, p) in pops(spec).iter().enumerate() {
-            let (Ok(torch), Ok(ours)) = (z.f32(&format!("forward_steps_activity/{p}")), rec.forward_activity(p)) else {
+            let (Ok(torch), Ok(ours)) = (
+                z.f32(&format!("forward_steps_activity/{p}")),
+                rec.forward_activity(p),
+            ) else {
                 continue;
             };
             let dist = |v: &mut dyn Iterator<Item = f32>| -> (f64, f64) {
@@ -509,10 +544,16 @@ fn npz_key(key: &str) -> String {
 /// The weights a file stores under `prefix` (`<prefix>after/…`, or `<prefix>delta/…` + fix-ups relative
 /// to `w0`), as `(npz key, values)` in state-dict order. With the delta encoding every parameter is
 /// returned (absent = unchanged); with `after/` only the stored ones.
-fn stored_weights(z: &Npz, prefix: &str, w0: &StateDict) -> Result<Vec<(String, Vec<f32>)>, String> {
+fn stored_weights(
+    z: &Npz,
+    prefix: &str,
+    w0: &StateDict,
+) -> Result<Vec<(String, Vec<f32>)>, String> {
     let delta_encoded = z.keys().any(|k| k.starts_with(&format!("{prefix}delta/")));
     // Weights a trimmed copy dropped (tests/fixtures/parity_rules/repack.py): not compared.
-    let trimmed = z.strings(&format!("{prefix}trimmed_keys")).unwrap_or_default();
+    let trimmed = z
+        .strings(&format!("{prefix}trimmed_keys"))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (key, before) in w0.iter() {
         let nk = npz_key(key);
@@ -525,7 +566,11 @@ fn stored_weights(z: &Npz, prefix: &str, w0: &StateDict) -> Result<Vec<(String, 
             let mut v = flat(before);
             if let Ok(d) = z.f32(&format!("{prefix}delta/{nk}")) {
                 if d.len() != v.len() {
-                    return Err(format!("{prefix}delta/{nk}: {} values for {}", d.len(), v.len()));
+                    return Err(format!(
+                        "{prefix}delta/{nk}: {} values for {}",
+                        d.len(),
+                        v.len()
+                    ));
                 }
                 for (w, &d) in v.iter_mut().zip(d.iter()) {
                     *w += d;
@@ -538,7 +583,9 @@ fn stored_weights(z: &Npz, prefix: &str, w0: &StateDict) -> Result<Vec<(String, 
                         let i = usize::try_from(i)
                             .ok()
                             .filter(|&i| i < v.len())
-                            .ok_or_else(|| format!("{prefix}fix_index/{nk}: index {i} out of range"))?;
+                            .ok_or_else(|| {
+                                format!("{prefix}fix_index/{nk}: index {i} out of range")
+                            })?;
                         v[i] = f;
                     }
                 }
@@ -575,7 +622,13 @@ fn compare_weights(
 
 /// Nudge state (`plateau/`, `dend_to_soma/`, `dendritic_state/`), gradients (`grad/`) and local losses
 /// (`local_loss/`) stored under `prefix`, against the network after its backward phase.
-fn compare_backward_state(r: &mut Report, spec: &NetworkSpec, net: &Network, z: &Npz, prefix: &str) -> Result<(), String> {
+fn compare_backward_state(
+    r: &mut Report,
+    spec: &NetworkSpec,
+    net: &Network,
+    z: &Npz,
+    prefix: &str,
+) -> Result<(), String> {
     for p in pops(spec) {
         let st = net.population(&p).map_err(|e| e.to_string())?;
         for (fam, got) in [
@@ -627,7 +680,10 @@ fn check_grad_on_reference(
     if !z.keys().any(|k| k.starts_with("grad/")) {
         return Ok(());
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let Ok(fwd) = Npz::open(path.with_file_name(name.replacen("backward", "forward", 1))) else {
         return Ok(());
     };
@@ -663,15 +719,34 @@ fn check_grad_on_reference(
             }
         }
     };
-    if spec.projections.iter().any(|p| matches!(p.rule, Rule::Backprop { .. })) {
+    if spec
+        .projections
+        .iter()
+        .any(|p| matches!(p.rule, Rule::Backprop { .. }))
+    {
         let (Ok(out), Ok(t)) = (fwd.f32("output"), z.f32("target")) else {
             return Ok(());
         };
         let mut seed = Vec::new();
         mse_grad(&flat(&out), &flat(&t), &mut seed);
-        let wanted: Vec<bool> = spec.projections.iter().map(|p| p.rule.requires_grad()).collect();
-        let seeds = [Seed { population: spec.output, step: spec.forward_steps - 1, grad: &seed }];
-        gradients(spec, net.projections(), &mut tape, &seeds, &wanted, &mut grads);
+        let wanted: Vec<bool> = spec
+            .projections
+            .iter()
+            .map(|p| p.rule.requires_grad())
+            .collect();
+        let seeds = [Seed {
+            population: spec.output,
+            step: spec.forward_steps - 1,
+            grad: &seed,
+        }];
+        gradients(
+            spec,
+            net.projections(),
+            &mut tape,
+            &seeds,
+            &wanted,
+            &mut grads,
+        );
         compare(r, &wanted, &grads);
     }
     let mut sources: Vec<usize> = spec
@@ -684,20 +759,34 @@ fn check_grad_on_reference(
         .collect();
     sources.dedup();
     for s in sources {
-        let Ok(d) = fwd.f32(&format!("forward_dendritic_state/{}", spec.populations[s].fullname)) else {
+        let Ok(d) = fwd.f32(&format!(
+            "forward_dendritic_state/{}",
+            spec.populations[s].fullname
+        )) else {
             continue;
         };
         let sv = dendritic_loss_seeds(spec, net.projections(), s, &flat(&d));
         let seeds: Vec<Seed> = sv
             .iter()
-            .map(|(p, t, v)| Seed { population: *p, step: *t, grad: v })
+            .map(|(p, t, v)| Seed {
+                population: *p,
+                step: *t,
+                grad: v,
+            })
             .collect();
         let wanted: Vec<bool> = spec
             .projections
             .iter()
             .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
             .collect();
-        gradients(spec, net.projections(), &mut tape, &seeds, &wanted, &mut grads);
+        gradients(
+            spec,
+            net.projections(),
+            &mut tape,
+            &seeds,
+            &wanted,
+            &mut grads,
+        );
         compare(r, &wanted, &grads);
     }
     Ok(())
@@ -912,7 +1001,15 @@ fn check_fig3(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), String>
             if e.tolerance == 0.0 {
                 r.exact(&what, &[e.max_abs_diff == 0.0], &[true]);
             } else {
-                r.check(&what, &[e.max_abs_diff as f32], &[0.0], Tol { abs: e.tolerance, rel: 0.0 });
+                r.check(
+                    &what,
+                    &[e.max_abs_diff as f32],
+                    &[0.0],
+                    Tol {
+                        abs: e.tolerance,
+                        rel: 0.0,
+                    },
+                );
             }
         }
     }
@@ -967,7 +1064,11 @@ fn case_folders(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Run every case file of one network; returns (summary lines, failures).
-fn run_cases(label: &str, spec: &NetworkSpec, cases: &[(&str, PathBuf)]) -> (Vec<String>, Vec<String>) {
+fn run_cases(
+    label: &str,
+    spec: &NetworkSpec,
+    cases: &[(&str, PathBuf)],
+) -> (Vec<String>, Vec<String>) {
     let mut failures = Vec::new();
     let mut summary = Vec::new();
     for (kind, path) in cases {
@@ -1014,11 +1115,17 @@ fn run_cases(label: &str, spec: &NetworkSpec, cases: &[(&str, PathBuf)]) -> (Vec
 #[test]
 fn parity_against_pytorch_eiann() {
     let dir = parity_dir();
-    assert!(dir.is_dir(), "parity folder {} cannot be read", dir.display());
+    assert!(
+        dir.is_dir(),
+        "parity folder {} cannot be read",
+        dir.display()
+    );
     let flat_cases = case_files(&dir);
     let mut folders = case_folders(&dir);
     if std::env::var_os("EIANN_PARITY_DIR").is_none() {
-        folders.extend(case_folders(&repo_root().join("tests/fixtures/parity_rules")));
+        folders.extend(case_folders(
+            &repo_root().join("tests/fixtures/parity_rules"),
+        ));
     }
     assert!(
         !flat_cases.is_empty() || !folders.is_empty(),
@@ -1041,7 +1148,10 @@ fn parity_against_pytorch_eiann() {
     for folder in &folders {
         let label = format!(
             "{}/",
-            folder.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+            folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
         );
         let spec = match NetworkSpec::from_file(folder.join("config.yaml")) {
             Ok(s) => s,

@@ -13,12 +13,30 @@ use eiann::npz::Npz;
 use eiann::{Network, NetworkSpec, StateDict};
 
 const CONFIGS: [(&str, &str); 6] = [
-    ("5J", "20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized"),
-    ("5K", "20241113_EIANN_2_hidden_mnist_BP_like_config_5K_complete_optimized"),
-    ("bpDale_G", "20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized"),
-    ("5M", "20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized"),
-    ("van_bp", "20231129_EIANN_2_hidden_mnist_van_bp_relu_SGD_config_G_complete_optimized"),
-    ("bpDale_F", "20240419_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_F_complete_optimized"),
+    (
+        "5J",
+        "20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized",
+    ),
+    (
+        "5K",
+        "20241113_EIANN_2_hidden_mnist_BP_like_config_5K_complete_optimized",
+    ),
+    (
+        "bpDale_G",
+        "20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized",
+    ),
+    (
+        "5M",
+        "20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized",
+    ),
+    (
+        "van_bp",
+        "20231129_EIANN_2_hidden_mnist_van_bp_relu_SGD_config_G_complete_optimized",
+    ),
+    (
+        "bpDale_F",
+        "20240419_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_F_complete_optimized",
+    ),
 ];
 
 fn root() -> PathBuf {
@@ -59,10 +77,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("configs_train_step");
     g.throughput(Throughput::Elements(1));
     for (short, stem) in CONFIGS {
-        let spec = NetworkSpec::from_file(root().join(format!("data/network_config/mnist/{stem}.yaml")))
-            .expect("config");
+        let spec =
+            NetworkSpec::from_file(root().join(format!("data/network_config/mnist/{stem}.yaml")))
+                .expect("config");
         let (mut net, w) = match trained(stem) {
-            Some(sd) => (Network::from_state_dict(spec, &sd).expect("weights"), "trained"),
+            Some(sd) => (
+                Network::from_state_dict(spec, &sd).expect("weights"),
+                "trained",
+            ),
             None => (Network::new(spec, 66049), "init"),
         };
         let mut i = 0;

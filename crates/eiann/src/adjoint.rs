@@ -37,9 +37,10 @@
 //!
 //! ## Summation orders (float32; PyTorch's own orders are BLAS's, so agreement is to ~1e-6 relative)
 //!
-//! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` over a contiguous column of the pre-major
-//!   weights with eight partial sums ([`dot`]), then added to `ā_Q` in the order the consumers are
-//!   visited (reverse update order; within a population, projection order).
+//! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` in increasing `i` over a contiguous column
+//!   of the pre-major weights ([`transpose_matvec`]), then added to `ā_Q` in the order the consumers are
+//!   visited (reverse update order; within a population, projection order). On PyTorch's own stored
+//!   activities this reproduces every fixture gradient bit for bit.
 //! * A weight's gradient sums its per-step contributions latest step first, as autograd's AccumulateGrad
 //!   receives them: `g = (c(T−1) + c(T−2)) + …`.
 //! * `s̄` at an inner step: `(ā ⊙ f') + (s̄(t+1) − ū(t+1))` — the ulp-level order inside autograd's input
@@ -73,7 +74,13 @@ impl Tape {
         let steps = spec.forward_steps;
         let depth = depth.min(steps);
         let sizes: Vec<usize> = spec.populations.iter().map(|p| p.size).collect();
-        let cap = |n: usize| if depth == 0 { Vec::new() } else { vec![0f32; n] };
+        let cap = |n: usize| {
+            if depth == 0 {
+                Vec::new()
+            } else {
+                vec![0f32; n]
+            }
+        };
         Tape {
             depth,
             steps,
@@ -289,33 +296,35 @@ pub fn gradients(
     }
 }
 
-/// `Σ_i a_i b_i` with eight partial sums (lane `l` sums `i ≡ l mod 8` in increasing order, then the lanes
-/// pairwise `((0+4)+(2+6)) + ((1+5)+(3+7))`, then the tail in order): a fixed, documented order that the
-/// compiler can keep in vector registers.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-    for (&x, &y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
-}
-
-/// `out_j = Σ_i W[i][j] v_i` for a pre-major weight (column `j` contiguous), by [`dot`].
+/// `out_j = Σ_i W[i][j] v_i` for a pre-major weight (column `j` contiguous), each sum in increasing `i`
+/// (the order PyTorch's CPU kernel used for every fixture: bit-identical gradients on its activities).
+/// Eight columns are summed side by side so that the eight dependency chains overlap.
 pub fn transpose_matvec(w: &Projection, v: &[f32], out: &mut Vec<f32>) {
     out.clear();
-    let post = w.post_size.max(1);
-    out.extend(w.wt.chunks_exact(post).map(|col| dot(col, v)));
+    let post = w.post_size;
+    if post == 0 {
+        out.resize(w.pre_size, 0.0);
+        return;
+    }
+    let v = &v[..post];
+    let blocks = w.wt.chunks_exact(8 * post);
+    let rest = blocks.remainder();
+    for blk in blocks {
+        let mut acc = [0f32; 8];
+        for (i, &vi) in v.iter().enumerate() {
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a += blk[c * post + i] * vi;
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+    for col in rest.chunks_exact(post) {
+        let mut acc = 0f32;
+        for (&wij, &vi) in col.iter().zip(v) {
+            acc += wij * vi;
+        }
+        out.push(acc);
+    }
 }
 
 /// The seeds of `Backprop_DendriticLoss`'s loss `MSE(D_S, 0)` for source population `source` with forward

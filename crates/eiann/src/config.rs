@@ -907,10 +907,15 @@ impl NetworkSpec {
                     }
                 },
             };
-            if matches!(rule, Rule::BpLike2L { .. } | Rule::BpLike2E { .. }) && compartment == Compartment::Dendrite {
+            if matches!(rule, Rule::BpLike2L { .. } | Rule::BpLike2E { .. })
+                && compartment == Compartment::Dendrite
+            {
                 return Err(cx.err(
                     &rp,
-                    format!("{} on a dendritic projection is not supported", rule.class_name()),
+                    format!(
+                        "{} on a dendritic projection is not supported",
+                        rule.class_name()
+                    ),
                 ));
             }
             projections.push(ProjectionSpec {
@@ -939,7 +944,12 @@ impl NetworkSpec {
                 if !matches!(p.activation, Activation::Relu | Activation::Linear) {
                     return Err(cx.err(
                         &rp,
-                        format!("{} needs relu or linear activations (population {} has {:?})", projections[i].rule.class_name(), p.fullname, p.activation),
+                        format!(
+                            "{} needs relu or linear activations (population {} has {:?})",
+                            projections[i].rule.class_name(),
+                            p.fullname,
+                            p.activation
+                        ),
                     ));
                 }
             }

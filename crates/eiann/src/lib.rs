@@ -47,8 +47,8 @@
 //! # Ok::<(), eiann::Error>(())
 //! ```
 
-pub mod checkpoint;
 pub mod adjoint;
+pub mod checkpoint;
 pub mod config;
 pub mod constraints;
 pub mod data;
