@@ -702,7 +702,7 @@ fn check_grad_on_reference(
     let mut tape = Tape::from_steps(spec, depth, &rows, &bias).map_err(|e| e.to_string())?;
     let n = spec.projections.len();
     let mut grads = vec![Vec::new(); n];
-    let mut compare = |r: &mut Report, wanted: &[bool], grads: &[Vec<f32>]| {
+    let compare = |r: &mut Report, wanted: &[bool], grads: &[Vec<f32>]| {
         for (k, ps) in spec.projections.iter().enumerate() {
             let key = format!("grad/{}", ps.name);
             if let (true, Ok(want)) = (wanted[k], z.f32(&key)) {
@@ -799,7 +799,7 @@ fn check_backward(spec: &NetworkSpec, z: &Npz, path: &Path, r: &mut Report) -> R
     let target = flat(&z.f32("target").map_err(|e| e.to_string())?);
     let nodyn = z.keys().any(|k| k.starts_with("nodyn/"));
     for (prefix, store_dynamics) in [("", true), ("nodyn/", false)] {
-        if store_dynamics == false && !nodyn {
+        if !store_dynamics && !nodyn {
             continue;
         }
         let mut net = Network::from_state_dict(spec.clone(), &sd).map_err(|e| e.to_string())?;

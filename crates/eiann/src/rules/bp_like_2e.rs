@@ -86,14 +86,16 @@ pub(crate) fn backward(net: &mut Network, target: &[f32]) -> Result<()> {
             };
             let p = &mut net.pops[pi];
             if pi == out {
-                for i in 0..p.plateau.len() {
-                    let e = (target[i] - p.activity[i]).clamp(-1.0, 1.0);
-                    p.dendritic_state[i] = e;
-                    p.plateau[i] = if relu_gate && p.activity[i] == 0.0 {
-                        0.0
-                    } else {
-                        e
-                    };
+                for (((pl, ds), &a), &y) in p
+                    .plateau
+                    .iter_mut()
+                    .zip(p.dendritic_state.iter_mut())
+                    .zip(&p.activity)
+                    .zip(target)
+                {
+                    let e = (y - a).clamp(-1.0, 1.0);
+                    *ds = e;
+                    *pl = if relu_gate && a == 0.0 { 0.0 } else { e };
                 }
             } else {
                 let n = p.plateau.len();
