@@ -149,8 +149,8 @@ pub fn train_run(
 /// A saved network: our pickle, or a state file of the original PyTorch network.
 #[derive(Debug, Clone)]
 pub enum SavedNetwork {
-    /// An eiann-rs checkpoint pickle.
-    Pickle(Box<Checkpoint>),
+    /// An eiann-rs checkpoint pickle, and the file it was read from.
+    Pickle(Box<Checkpoint>, PathBuf),
     /// An `.npz` with EIANN state_dict names (e.g. [`REFERENCE_STATE`]).
     StateFile {
         /// Where it was read from.
@@ -202,7 +202,10 @@ pub fn load_saved(path: &Path, config: Option<&Path>) -> Result<SavedNetwork> {
             train_step,
         });
     }
-    Ok(SavedNetwork::Pickle(Box::new(Checkpoint::load(path)?)))
+    Ok(SavedNetwork::Pickle(
+        Box::new(Checkpoint::load(path)?),
+        path.to_path_buf(),
+    ))
 }
 
 impl SavedNetwork {
@@ -210,7 +213,7 @@ impl SavedNetwork {
     /// step they belong to when known.
     pub fn network_at(&self, step: Option<usize>) -> Result<(Network, Option<usize>)> {
         match self {
-            SavedNetwork::Pickle(ck) => {
+            SavedNetwork::Pickle(ck, file) => {
                 let spec = NetworkSpec::from_yaml_str(
                     &ck.config_yaml,
                     &ck.config_name,
@@ -231,7 +234,11 @@ impl SavedNetwork {
                         Some(s),
                     ),
                 };
-                let mut net = Network::from_state_dict(spec, state)?;
+                let what = match step {
+                    None => "final_state".to_string(),
+                    Some(s) => format!("param_history at step {s}"),
+                };
+                let mut net = network_from_state(spec, state, file, &what)?;
                 net.seed = Some(ck.network_seed);
                 Ok((net, at))
             }
@@ -255,7 +262,7 @@ impl SavedNetwork {
                     }
                 }
                 Ok((
-                    Network::from_state_dict((**spec).clone(), state)?,
+                    network_from_state((**spec).clone(), state, path, "state")?,
                     *train_step,
                 ))
             }
@@ -265,7 +272,7 @@ impl SavedNetwork {
     /// Dataset index of the sample trained at `step`, when the file records the sample order.
     pub fn sample_at_step(&self, step: usize) -> Option<usize> {
         match self {
-            SavedNetwork::Pickle(ck) => ck.sample_order.get(step).copied(),
+            SavedNetwork::Pickle(ck, _) => ck.sample_order.get(step).copied(),
             SavedNetwork::StateFile { path, .. } => Npz::open(path)
                 .ok()?
                 .i64("meta/sample_order")
@@ -275,4 +282,43 @@ impl SavedNetwork {
                 .map(|&v| v.max(0) as usize),
         }
     }
+}
+
+/// Build the network of `spec` from `state` (read from `file`, at `what`, e.g. `final_state`): every
+/// parameter must be finite, and a missing or foreign tensor is named together with the file.
+fn network_from_state(
+    spec: NetworkSpec,
+    state: &StateDict,
+    file: &Path,
+    what: &str,
+) -> Result<Network> {
+    let fail = |message: String| Error::Checkpoint {
+        file: file.display().to_string(),
+        message,
+    };
+    for (key, tensor) in state.iter() {
+        if let Some((i, x)) = tensor.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(fail(format!(
+                "{what}[\"{key}\"]: element {i} is {x}; parameters must be finite numbers (the run \
+                 that wrote it diverged), so this network cannot be evaluated"
+            )));
+        }
+    }
+    Network::from_state_dict(spec, state).map_err(|e| match e {
+        Error::UnknownName { kind, name, .. } if kind == "state_dict key" => {
+            if state.get(&name).is_none() {
+                fail(format!(
+                    "{what}: missing tensor \"{name}\", which the network config needs"
+                ))
+            } else {
+                fail(format!(
+                    "{what}: tensor \"{name}\" is not a parameter of the network config"
+                ))
+            }
+        }
+        Error::Shape { what: w, expected, got } => fail(format!(
+            "{what}: shape mismatch in {w}: the config needs {expected}, the file holds {got}"
+        )),
+        other => other,
+    })
 }

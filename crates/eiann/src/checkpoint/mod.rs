@@ -85,12 +85,25 @@
 //! [`Checkpoint::load`] parses the pickle into a tree whose `bytes` buffers are then converted to
 //! float32 arrays one tensor at a time, each buffer freed right after its conversion: peak memory is
 //! about the file size plus the largest tensor, not twice the file size. Files re-pickled by Python
-//! (any protocol, memoised) load too, as long as they keep the schema.
+//! (protocols 2 to 5, with memo-shared objects such as `param_history[-1] is final_state`) load too, as
+//! long as they keep the schema.
+//!
+//! # Safety of loading
+//!
+//! The reader ([`pickle`](self) machine in `checkpoint/pickle.rs`) never runs code: it knows only the
+//! data opcodes, refuses every opcode that names or calls a Python object, and recognises as data the
+//! single pattern protocol 2 uses for `bytes` (`_codecs.encode(<str>, "latin1")`, `bytes()` for
+//! `b""`). Lengths are checked against the file size before allocation, and nesting, object count,
+//! memo and copies of shared objects are capped ([`crate::limits`]). A checkpoint holding NaN or
+//! infinite parameters loads as it is (a diverged run can be inspected bit for bit), but building a
+//! network from it ([`crate::run::SavedNetwork::network_at`], `eiann evaluate`) is an error naming the
+//! tensor and the element: a diverged run is never silently evaluated.
 //!
 //! Measured on a 2-core machine for a 3,000-step run of the DTP network (31 checkpoints plus the final
 //! state, 1,183,504 floats each): file 151.5 MB; save 0.38 s (including fsync), peak RSS 153 MB of which
 //! 151 MB is the checkpoint itself; load 0.24 s, peak RSS 160 MB.
 
+mod pickle;
 mod read;
 mod write;
 
