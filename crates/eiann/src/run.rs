@@ -9,6 +9,7 @@ use crate::config::NetworkSpec;
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
+use crate::limits::{MAX_HISTORY_BYTES, MAX_STEPS_PER_EPOCH, MAX_THREADS, MAX_TOTAL_STEPS};
 use crate::network::Network;
 use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
@@ -76,13 +77,102 @@ fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
     every.map_or((0, -1, 0), |n| (0, -1, n as i64))
 }
 
+/// Check the numbers of a run against [`crate::limits`], naming the `eiann train` flag each comes from:
+/// `--steps` in 1..=50,000, `--epochs` ≥ 1, `--steps` × `--epochs` ≤ [`MAX_TOTAL_STEPS`],
+/// `--checkpoint-every` and `--val-every` in 1..=[`MAX_TOTAL_STEPS`], `--threads` ≤ [`MAX_THREADS`].
+pub fn check_run_numbers(spec: &RunSpec) -> Result<()> {
+    let flag = |name: &str, message: String| Error::invalid(name, message);
+    if !(1..=MAX_STEPS_PER_EPOCH).contains(&spec.steps) {
+        return Err(flag(
+            "--steps",
+            format!(
+                "{} is outside 1..={MAX_STEPS_PER_EPOCH} (training steps per epoch; the MNIST train split has {MAX_STEPS_PER_EPOCH} samples)",
+                spec.steps
+            ),
+        ));
+    }
+    if spec.epochs == 0 {
+        return Err(flag("--epochs", "must be at least 1".into()));
+    }
+    match spec.steps.checked_mul(spec.epochs) {
+        Some(t) if t <= MAX_TOTAL_STEPS => {}
+        _ => {
+            return Err(flag(
+                "--steps × --epochs",
+                format!(
+                    "{} × {} exceeds the limit of {MAX_TOTAL_STEPS} training steps per run",
+                    spec.steps, spec.epochs
+                ),
+            ))
+        }
+    }
+    for (name, every) in [
+        ("--checkpoint-every", spec.checkpoint_every),
+        ("--val-every", spec.val_every),
+    ] {
+        if let Some(n) = every {
+            if !(1..=MAX_TOTAL_STEPS).contains(&n) {
+                return Err(flag(
+                    name,
+                    format!("{n} is outside 1..={MAX_TOTAL_STEPS} (steps)"),
+                ));
+            }
+        }
+    }
+    if spec.threads > MAX_THREADS {
+        return Err(flag(
+            "--threads",
+            format!(
+                "{} exceeds the limit of {MAX_THREADS} (0 = one per core)",
+                spec.threads
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Everything about a run that can be checked before its data is loaded: [`check_run_numbers`], the
+/// config (a regular file that parses and checks), and the memory its parameter history would take
+/// (≤ [`MAX_HISTORY_BYTES`]). Returns the checked config.
+pub fn preflight(spec: &RunSpec) -> Result<NetworkSpec> {
+    check_run_numbers(spec)?;
+    if let Some(why) = crate::input::not_a_regular_file(&spec.config) {
+        return Err(Error::invalid(
+            "--config",
+            format!("{} {why}; expected a YAML network config", spec.config.display()),
+        ));
+    }
+    let net_spec = NetworkSpec::from_file(&spec.config)?;
+    if let Some(every) = spec.checkpoint_every {
+        let params: u64 = Network::new(net_spec.clone(), spec.network_seed)
+            .state_dict()
+            .iter()
+            .map(|(_, t)| t.len() as u64)
+            .sum();
+        let total = (spec.steps * spec.epochs) as u64; // checked above
+        let snapshots = total / every as u64 + 1;
+        let bytes = snapshots.saturating_mul(params).saturating_mul(4);
+        if bytes > MAX_HISTORY_BYTES {
+            return Err(Error::invalid(
+                "--checkpoint-every",
+                format!(
+                    "{every} stores {snapshots} snapshots of {params} parameters = {bytes} bytes in memory, \
+                     over the limit of {MAX_HISTORY_BYTES} bytes; store less often"
+                ),
+            ));
+        }
+    }
+    Ok(net_spec)
+}
+
 /// Train a network from `spec` on EIANN's MNIST splits and collect it into a [`Checkpoint`] (not saved).
+/// Runs [`preflight`] first.
 pub fn train_run(
     spec: &RunSpec,
     mnist: &Mnist,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<RunOutput> {
-    let net_spec = NetworkSpec::from_file(&spec.config)?;
+    let net_spec = preflight(spec)?;
     let mut net = Network::new(net_spec.clone(), spec.network_seed);
     let opts = TrainOptions {
         epochs: spec.epochs,

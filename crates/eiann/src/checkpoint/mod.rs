@@ -79,7 +79,9 @@
 //!
 //! [`Checkpoint::save`] streams the pickle through a `BufWriter` into a temporary file next to the target
 //! (`.<name>.tmp-<pid>-<n>`), fsyncs it and renames it over the target, so the target is either the old
-//! file or the complete new one; on any error the temporary file is removed. Tensors are converted to
+//! file or the complete new one; on any error the temporary file is removed. A save killed midway
+//! leaves its temporary file; the next save to the same target (and [`prepare_output`]) removes
+//! temporary files whose process no longer runs. Tensors are converted to
 //! bytes one at a time, so saving needs only one tensor's worth of extra memory.
 //!
 //! [`Checkpoint::load`] parses the pickle into a tree whose `bytes` buffers are then converted to
@@ -340,6 +342,16 @@ impl Checkpoint {
             self.data_seed,
         )
     }
+}
+
+/// Check that `path` may receive a checkpoint before a run starts (so an unwritable or precious
+/// `--out` is reported before training, not after): refuses directories, devices, FIFOs and sockets,
+/// the run's own `inputs` (config, data files, a checkpoint it reads), and an existing file that is not
+/// an eiann-rs checkpoint unless `replace_foreign` (`--force`); creates the directory and checks that
+/// a file can be created in it. Removes temporary files that killed saves to `path` left behind and
+/// returns their paths.
+pub fn prepare_output(path: &Path, inputs: &[&Path], replace_foreign: bool) -> Result<Vec<PathBuf>> {
+    write::prepare_output(path, inputs, replace_foreign)
 }
 
 /// EIANN's default location of a saved network:

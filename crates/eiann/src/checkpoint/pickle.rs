@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use num_bigint::BigInt;
-use serde_pickle::{HashableValue, Value};
+use serde_pickle::Value;
 
 use crate::limits::{
     MAX_PICKLE_DEPTH, MAX_PICKLE_INT_BYTES, MAX_PICKLE_OBJECTS, PICKLE_SHARED_COPY_FACTOR,
@@ -704,15 +704,14 @@ impl Tree {
     }
 }
 
-/// Ensures dict keys are of the types [`HashableValue`] allows (used by tests).
-#[cfg(test)]
-fn key(s: &str) -> HashableValue {
-    HashableValue::String(s.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_pickle::HashableValue;
+
+    fn key(s: &str) -> HashableValue {
+        HashableValue::String(s.to_string())
+    }
 
     fn read(b: &[u8]) -> Result<Value, PickleError> {
         read_value(b, b.len() as u64)
