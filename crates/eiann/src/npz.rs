@@ -12,7 +12,9 @@ use std::path::Path;
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
-use crate::limits::{MAX_NPY_DIMS, MAX_NPY_HEADER, MAX_NPY_STR_WIDTH, MAX_NPZ_BYTES, MAX_NPZ_MEMBERS};
+use crate::limits::{
+    MAX_NPY_DIMS, MAX_NPY_HEADER, MAX_NPY_STR_WIDTH, MAX_NPZ_BYTES, MAX_NPZ_MEMBERS,
+};
 
 /// One array read from an `.npy` member.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,9 +269,7 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
         v => return Err(format!("unsupported .npy version {v}")),
     };
     if hlen > MAX_NPY_HEADER {
-        return Err(format!(
-            "header of {hlen} bytes (limit {MAX_NPY_HEADER})"
-        ));
+        return Err(format!("header of {hlen} bytes (limit {MAX_NPY_HEADER})"));
     }
     let header = buf.get(start..start + hlen).ok_or("truncated header")?;
     let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
@@ -283,10 +283,7 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
     };
     let shape = parse_shape(header)?;
     if shape.len() > MAX_NPY_DIMS {
-        return Err(format!(
-            "{} dimensions (limit {MAX_NPY_DIMS})",
-            shape.len()
-        ));
+        return Err(format!("{} dimensions (limit {MAX_NPY_DIMS})", shape.len()));
     }
     let n = shape
         .iter()

@@ -139,7 +139,10 @@ pub fn preflight(spec: &RunSpec) -> Result<NetworkSpec> {
     if let Some(why) = crate::input::not_a_regular_file(&spec.config) {
         return Err(Error::invalid(
             "--config",
-            format!("{} {why}; expected a YAML network config", spec.config.display()),
+            format!(
+                "{} {why}; expected a YAML network config",
+                spec.config.display()
+            ),
         ));
     }
     let net_spec = NetworkSpec::from_file(&spec.config)?;
@@ -406,7 +409,11 @@ fn network_from_state(
                 ))
             }
         }
-        Error::Shape { what: w, expected, got } => fail(format!(
+        Error::Shape {
+            what: w,
+            expected,
+            got,
+        } => fail(format!(
             "{what}: shape mismatch in {w}: the config needs {expected}, the file holds {got}"
         )),
         other => other,

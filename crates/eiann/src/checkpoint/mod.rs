@@ -350,7 +350,11 @@ impl Checkpoint {
 /// an eiann-rs checkpoint unless `replace_foreign` (`--force`); creates the directory and checks that
 /// a file can be created in it. Removes temporary files that killed saves to `path` left behind and
 /// returns their paths.
-pub fn prepare_output(path: &Path, inputs: &[&Path], replace_foreign: bool) -> Result<Vec<PathBuf>> {
+pub fn prepare_output(
+    path: &Path,
+    inputs: &[&Path],
+    replace_foreign: bool,
+) -> Result<Vec<PathBuf>> {
     write::prepare_output(path, inputs, replace_foreign)
 }
 

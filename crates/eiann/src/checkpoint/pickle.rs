@@ -220,7 +220,9 @@ impl Machine {
         if self.stack.len() <= floor {
             return Err(self.malformed("stack underflow"));
         }
-        self.stack.pop().ok_or_else(|| self.malformed("stack underflow"))
+        self.stack
+            .pop()
+            .ok_or_else(|| self.malformed("stack underflow"))
     }
 
     fn top(&self) -> Result<Id, PickleError> {
@@ -323,7 +325,9 @@ impl Machine {
                 let mut out = Vec::with_capacity(s.len());
                 for c in s.chars() {
                     let b = u8::try_from(u32::from(c)).map_err(|_| {
-                        self.malformed("_codecs.encode(..., \"latin1\") of a character above U+00FF")
+                        self.malformed(
+                            "_codecs.encode(..., \"latin1\") of a character above U+00FF",
+                        )
                     })?;
                     out.push(b);
                 }
@@ -353,9 +357,9 @@ pub fn read_value<R: Read>(r: R, len: u64) -> Result<Value, PickleError> {
             0x80 => {
                 let v = input.byte()?;
                 if !(2..=5).contains(&v) {
-                    return Err(m.malformed(format!(
-                        "pickle protocol {v} (protocols 2 to 5 are read)"
-                    )));
+                    return Err(
+                        m.malformed(format!("pickle protocol {v} (protocols 2 to 5 are read)"))
+                    );
                 }
             }
             0x95 => {

@@ -86,13 +86,14 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
         file: file_name.clone(),
         message: format!("{why}; expected an MNIST IDX file"),
     })?;
-    let too_big = || Error::Data {
-        file: file_name.clone(),
-        message: format!(
+    let too_big =
+        || Error::Data {
+            file: file_name.clone(),
+            message: format!(
             "holds more than {MAX_IDX_BYTES} bytes{} (limit; MNIST's largest file has 47,040,016)",
             if is_gz(path) { " after gzip decompression" } else { "" }
         ),
-    };
+        };
     let mut bytes = Vec::new();
     if is_gz(path) {
         GzDecoder::new(file)
@@ -430,7 +431,10 @@ mod tests {
         let err = read_idx_labels(&path).unwrap_err();
         assert!(matches!(err, Error::Data { .. }));
         let msg = err.to_string();
-        assert!(msg.contains("nope-idx1-ubyte") && msg.contains("does not exist"), "{msg}");
+        assert!(
+            msg.contains("nope-idx1-ubyte") && msg.contains("does not exist"),
+            "{msg}"
+        );
         let msg = read_idx_labels(dir.path()).unwrap_err().to_string();
         assert!(msg.contains("is a directory, not a regular file"), "{msg}");
     }

@@ -440,7 +440,9 @@ pub fn find_idx_file(dir: &Path, name: &str) -> Option<PathBuf> {
             return Some(p.clone());
         }
     }
-    [plain, gz].into_iter().find(|p| p.symlink_metadata().is_ok())
+    [plain, gz]
+        .into_iter()
+        .find(|p| p.symlink_metadata().is_ok())
 }
 
 /// Checks the SHA-256 of the four IDX files in `dir` (located like [`Mnist::load`]) against
