@@ -571,7 +571,7 @@ fn long_from_le(b: Vec<u8>) -> Node {
 /// shared ones within a budget.
 struct Tree {
     nodes: Vec<Node>,
-    /// Remaining references to each node.
+    /// References to each node (from containers and the root).
     refs: Vec<u32>,
     /// Bytes that copies of shared strings and bytes may still take.
     copy_budget: u64,
@@ -614,16 +614,17 @@ impl Tree {
         ))
     }
 
-    /// Take the payload of a string/bytes node at its last reference; copy it (within budget) before.
+    /// Take the payload of a string/bytes node reached by its only path (`unique`); copy it (within
+    /// budget) when it or a container above it is shared.
     fn payload<T: Default + Clone>(
         &mut self,
         id: Id,
         len: usize,
+        unique: bool,
         get: impl Fn(&mut Node) -> &mut T,
     ) -> Result<T, PickleError> {
         let i = id as usize;
-        self.refs[i] = self.refs[i].saturating_sub(1);
-        if self.refs[i] == 0 {
+        if unique && self.refs[i] <= 1 {
             return Ok(std::mem::take(get(&mut self.nodes[i])));
         }
         if len as u64 > self.copy_budget {
@@ -637,6 +638,11 @@ impl Tree {
     }
 
     fn value(&mut self, id: Id, depth: usize) -> Result<Value, PickleError> {
+        self.value_in(id, depth, true)
+    }
+
+    /// `unique`: every container above `id` is referenced once (so its payloads may be moved out).
+    fn value_in(&mut self, id: Id, depth: usize, unique: bool) -> Result<Value, PickleError> {
         if depth > MAX_PICKLE_DEPTH {
             return Err(Tree::too_deep());
         }
@@ -648,6 +654,7 @@ impl Tree {
         }
         self.value_budget -= 1;
         let i = id as usize;
+        let unique = unique && self.refs[i] <= 1;
         let children = match &self.nodes[i] {
             Node::None => return Ok(Value::None),
             Node::Bool(b) => return Ok(Value::Bool(*b)),
@@ -657,7 +664,7 @@ impl Tree {
             Node::Str(s) => {
                 let n = s.len();
                 return self
-                    .payload(id, n, |node| match node {
+                    .payload(id, n, unique, |node| match node {
                         Node::Str(s) => s,
                         _ => unreachable!("checked above"),
                     })
@@ -666,7 +673,7 @@ impl Tree {
             Node::Bytes(b) => {
                 let n = b.len();
                 return self
-                    .payload(id, n, |node| match node {
+                    .payload(id, n, unique, |node| match node {
                         Node::Bytes(b) => b,
                         _ => unreachable!("checked above"),
                     })
@@ -683,13 +690,14 @@ impl Tree {
                 let pairs = pairs.clone();
                 let mut d = BTreeMap::new();
                 for (k, v) in pairs {
-                    let key = self.value(k, depth + 1)?.into_hashable().map_err(|_| {
-                        PickleError::Malformed {
+                    let key = self
+                        .value_in(k, depth + 1, unique)?
+                        .into_hashable()
+                        .map_err(|_| PickleError::Malformed {
                             pos: 0,
                             message: "a dict key that is not hashable (list, dict or set)".into(),
-                        }
-                    })?;
-                    let val = self.value(v, depth + 1)?;
+                        })?;
+                    let val = self.value_in(v, depth + 1, unique)?;
                     d.insert(key, val);
                 }
                 return Ok(Value::Dict(d));
@@ -698,7 +706,7 @@ impl Tree {
         let is_list = matches!(self.nodes[i], Node::List(_));
         let items = children
             .into_iter()
-            .map(|c| self.value(c, depth + 1))
+            .map(|c| self.value_in(c, depth + 1, unique))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(if is_list {
             Value::List(items)
