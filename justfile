@@ -27,6 +27,11 @@ lint:
     cargo clippy --workspace --all-targets --release -- -D warnings
     cargo clippy -p eiann --no-default-features --all-targets --release -- -D warnings
 
+# Mutation fuzzing of every reader (YAML config, checkpoint pickle, .npz, IDX): `inputs` mutated inputs each;
+# fails on any panic, on an input running over 10 s or on live heap above 1 GB (inputs kept in target/fuzz)
+fuzz inputs="100000":
+    cargo run --release -p eiann-fuzz -- --inputs {{inputs}} --time-limit 10 --mem-limit-mb 1024 --out target/fuzz
+
 # Criterion benches (train_step, forward phase, spiking population)
 bench:
     cargo bench -p eiann

@@ -55,7 +55,7 @@ fn missing_checkpoint_is_one_line_error() {
     );
     assert_clean_error(
         &eiann(&["inspect", "--checkpoint", "/nonexistent/x.pkl"]),
-        "not found",
+        "does not exist",
     );
 }
 

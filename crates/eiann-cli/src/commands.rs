@@ -1,10 +1,11 @@
 //! The three subcommands: argument checks, calls into the library, progress and printing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use eiann::data::{resolve_mnist_dir, Mnist};
+use eiann::checkpoint::{default_checkpoint_path, prepare_output};
+use eiann::data::{find_idx_file, locate_mnist_dir, resolve_mnist_dir, Mnist, MNIST_FILES};
 use eiann::evaluate::evaluate as evaluate_network;
 use eiann::run::{load_saved, RunSpec, SavedNetwork};
 use eiann::train::TrainEvent;
@@ -15,13 +16,22 @@ use crate::{say, EvaluateArgs, InspectArgs, SplitName, TrainArgs};
 /// Repository-relative default of the MNIST folder (resolved against the current directory).
 const DEFAULT_MNIST: &str = "data/datasets/MNIST/raw";
 
-pub fn train(a: TrainArgs) -> Result<()> {
-    if a.steps == 0 || a.epochs == 0 {
-        bail!("--steps and --epochs must be at least 1");
+/// The input files an `eiann train` run reads: its config and the MNIST files found in `mnist_dir`.
+fn train_inputs(a: &TrainArgs, mnist_dir: &Path) -> Vec<PathBuf> {
+    let mut inputs = vec![a.config.clone()];
+    if let Ok(folder) = locate_mnist_dir(mnist_dir) {
+        inputs.extend(
+            MNIST_FILES
+                .iter()
+                .filter_map(|name| find_idx_file(&folder, name)),
+        );
     }
-    if a.checkpoint_every == Some(0) || a.val_every == Some(0) {
-        bail!("--checkpoint-every and --val-every must be at least 1");
-    }
+    inputs
+}
+
+/// Everything `train` checks before it loads data or trains: the numbers of the flags, the config,
+/// and that `--out` (or the default path) may be written. Returns the checked run and output path.
+fn train_preflight(a: &TrainArgs, mnist_dir: &Path) -> Result<(RunSpec, PathBuf)> {
     let spec = RunSpec {
         config: a.config.clone(),
         network_seed: a.network_seed,
@@ -33,9 +43,26 @@ pub fn train(a: TrainArgs) -> Result<()> {
         test: a.test,
         threads: a.threads,
     };
-    // Check the config before spending time on the data.
-    eiann::NetworkSpec::from_file(&a.config)?;
+    let net_spec = eiann::run::preflight(&spec)?;
+    let out = match &a.out {
+        Some(p) => p.clone(),
+        None => default_checkpoint_path(".", &net_spec.name, a.network_seed, a.data_seed),
+    };
+    let inputs = train_inputs(a, mnist_dir);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let stale = prepare_output(&out, &inputs, a.force).context("--out")?;
+    for f in stale {
+        eprintln!(
+            "eiann: removed {}, left behind by a save that was killed",
+            f.display()
+        );
+    }
+    Ok((spec, out))
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
+    let (spec, out) = train_preflight(&a, &mnist_dir)?;
     let mut mnist = Mnist::load(&mnist_dir)?;
     // Keep in memory only the splits this run reads (a 3,000-step run must stay under 200 MB).
     if !a.test {
@@ -76,10 +103,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
     })?;
     bar.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
-    let out = match &a.out {
-        Some(p) => p.clone(),
-        None => run.checkpoint.default_path("."),
-    };
     run.checkpoint
         .save(&out)
         .with_context(|| format!("saving {}", out.display()))?;
@@ -118,7 +141,31 @@ fn evaluate_cmd_split(m: &Mnist, s: SplitName) -> &eiann::data::Split {
     }
 }
 
+/// `--threads` of `evaluate`: at most [`eiann::limits::MAX_THREADS`].
+fn check_threads(threads: usize) -> Result<()> {
+    if threads > eiann::limits::MAX_THREADS {
+        bail!(
+            "invalid --threads: {threads} exceeds the limit of {} (0 = one per core)",
+            eiann::limits::MAX_THREADS
+        );
+    }
+    Ok(())
+}
+
+/// An input file given by `flag` must be a regular file (not a directory, FIFO or device).
+fn check_input(flag: &str, path: &Path) -> Result<()> {
+    if let Some(why) = eiann::input::not_a_regular_file(path) {
+        bail!("invalid {flag}: {} {why}", path.display());
+    }
+    Ok(())
+}
+
 pub fn evaluate(a: EvaluateArgs) -> Result<()> {
+    check_threads(a.threads)?;
+    check_input("--checkpoint", &a.checkpoint)?;
+    if let Some(c) = &a.config {
+        check_input("--config", c)?;
+    }
     let saved = load_saved(&a.checkpoint, a.config.as_deref())?;
     let (net, step) = saved.network_at(a.step)?;
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
@@ -141,8 +188,9 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
 }
 
 pub fn inspect(a: InspectArgs) -> Result<()> {
+    check_input("--checkpoint", &a.checkpoint)?;
     match load_saved(&a.checkpoint, None)? {
-        SavedNetwork::Pickle(ck) => {
+        SavedNetwork::Pickle(ck, _) => {
             say!("file: {}", a.checkpoint.display());
             say!(
                 "format: {} version {} ({})",

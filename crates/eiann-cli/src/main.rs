@@ -59,7 +59,7 @@ struct TrainArgs {
     /// Seed of the training order (EIANN `data_seed`).
     #[arg(long)]
     data_seed: u64,
-    /// Training steps (samples) per epoch; at most 50,000.
+    /// Training steps (samples) per epoch; at most 50,000 (limits: `eiann::limits`).
     #[arg(long, default_value_t = 50_000)]
     steps: usize,
     /// Number of epochs.
@@ -75,12 +75,17 @@ struct TrainArgs {
     #[arg(long)]
     test: bool,
     /// Output pickle (default: data/saved_network_pickles/mnist/<config>_<network seed>_<data seed>.pkl).
+    /// An existing eiann checkpoint there is replaced; any other file only with --force.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace an existing --out file even if it is not an eiann checkpoint (never a directory, a
+    /// device or one of the run's inputs).
+    #[arg(long)]
+    force: bool,
     /// Folder with the MNIST IDX files (default: $EIANN_MNIST_DIR, else data/datasets/MNIST/raw).
     #[arg(long)]
     mnist_dir: Option<PathBuf>,
-    /// Threads for validation (0 = all cores); training itself runs on one.
+    /// Threads for validation (0 = all cores, at most 256); training itself runs on one.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// No progress bar.

@@ -12,6 +12,9 @@ use std::path::Path;
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
+use crate::limits::{
+    MAX_NPY_DIMS, MAX_NPY_HEADER, MAX_NPY_STR_WIDTH, MAX_NPZ_BYTES, MAX_NPZ_MEMBERS,
+};
 
 /// One array read from an `.npy` member.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,39 +66,64 @@ pub struct Npz {
 }
 
 impl Npz {
-    /// Read every array of the archive at `path`.
+    /// Read every array of the archive at `path` (a regular file), within the caps of
+    /// [`crate::limits`]: at most [`MAX_NPZ_MEMBERS`] members and [`MAX_NPZ_BYTES`] decompressed bytes
+    /// in total, whatever sizes the zip directory declares.
     pub fn open(path: impl AsRef<Path>) -> Result<Npz> {
         let path = path.as_ref();
         let file_name = path.display().to_string();
-        let f = File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut zip = zip::ZipArchive::new(f).map_err(|e| Error::Npz {
+        let npz_err = |message: String| Error::Npz {
             file: file_name.clone(),
-            message: format!("not a readable .npz (zip) archive: {e}"),
-        })?;
+            message,
+        };
+        let (f, _) = crate::input::open_regular(path)
+            .map_err(|why| npz_err(format!("{why}; expected an .npz file")))?;
+        Npz::read(std::io::BufReader::new(f), &file_name)
+    }
+
+    /// Read every array of an `.npz` archive from `reader`; `file` names it in errors. Same caps as
+    /// [`Npz::open`].
+    pub fn read<R: Read + std::io::Seek>(reader: R, file: &str) -> Result<Npz> {
+        let npz_err = |message: String| Error::Npz {
+            file: file.to_string(),
+            message,
+        };
+        let mut zip = zip::ZipArchive::new(reader)
+            .map_err(|e| npz_err(format!("not a readable .npz (zip) archive: {e}")))?;
+        if zip.len() > MAX_NPZ_MEMBERS {
+            return Err(npz_err(format!(
+                "the archive has {} members (limit {MAX_NPZ_MEMBERS})",
+                zip.len()
+            )));
+        }
+        let mut budget = MAX_NPZ_BYTES;
         let mut arrays = BTreeMap::new();
         for i in 0..zip.len() {
-            let mut member = zip.by_index(i).map_err(|e| Error::Npz {
-                file: file_name.clone(),
-                message: format!("cannot read archive member {i}: {e}"),
-            })?;
+            let member = zip
+                .by_index(i)
+                .map_err(|e| npz_err(format!("cannot read archive member {i}: {e}")))?;
             let name = member
                 .name()
                 .map(|n| n.to_string())
                 .unwrap_or_else(|_| format!("member {i}"));
-            let mut buf = Vec::with_capacity(member.size() as usize);
-            member.read_to_end(&mut buf).map_err(|e| Error::Npz {
-                file: file_name.clone(),
-                message: format!("cannot decompress member {name}: {e}"),
-            })?;
+            // The declared size is not trusted for allocation: read at most what the budget allows.
+            let mut buf = Vec::new();
+            member
+                .take(budget + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| npz_err(format!("cannot decompress member {name}: {e}")))?;
+            if buf.len() as u64 > budget {
+                return Err(npz_err(format!(
+                    "member {name}: the archive decompresses to more than {MAX_NPZ_BYTES} bytes (limit)"
+                )));
+            }
+            budget -= buf.len() as u64;
             let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-            let arr = parse_npy(&buf).map_err(|m| Error::Npz {
-                file: file_name.clone(),
-                message: format!("member {name}: {m}"),
-            })?;
+            let arr = parse_npy(&buf).map_err(|m| npz_err(format!("member {name}: {m}")))?;
             arrays.insert(key, arr);
         }
         Ok(Npz {
-            file: file_name,
+            file: file.to_string(),
             arrays,
         })
     }
@@ -240,6 +268,9 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
         }
         v => return Err(format!("unsupported .npy version {v}")),
     };
+    if hlen > MAX_NPY_HEADER {
+        return Err(format!("header of {hlen} bytes (limit {MAX_NPY_HEADER})"));
+    }
     let header = buf.get(start..start + hlen).ok_or("truncated header")?;
     let header = std::str::from_utf8(header).map_err(|_| "header is not text")?;
     let descr = header_field(header, "descr").ok_or("header lacks 'descr'")?;
@@ -251,16 +282,28 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
         other => return Err(format!("bad fortran_order {other}")),
     };
     let shape = parse_shape(header)?;
-    let n: usize = shape.iter().product();
+    if shape.len() > MAX_NPY_DIMS {
+        return Err(format!("{} dimensions (limit {MAX_NPY_DIMS})", shape.len()));
+    }
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| format!("shape {shape:?} has more elements than memory can hold"))?;
     let data = &buf[start + hlen..];
+    // Every size is checked against the bytes present before anything is allocated.
     let need = |size: usize| -> std::result::Result<&[u8], String> {
-        data.get(..n * size).ok_or_else(|| {
-            format!(
-                "truncated data: need {} bytes, have {}",
-                n * size,
-                data.len()
-            )
-        })
+        let bytes = n
+            .checked_mul(size)
+            .filter(|&b| b <= data.len())
+            .ok_or_else(|| {
+                format!(
+                    "truncated data: shape {shape:?} of {size}-byte items needs {} bytes, have {}",
+                    n.checked_mul(size)
+                        .map_or("more than 2^64".to_string(), |b| b.to_string()),
+                    data.len()
+                )
+            })?;
+        Ok(&data[..bytes])
     };
     // Fortran-order data is read with reversed axes, then transposed back into C order.
     let shp = if fortran {
@@ -308,9 +351,14 @@ pub fn parse_npy(buf: &[u8]) -> std::result::Result<NpyArray, String> {
         ),
         d if d.starts_with("<U") => {
             let w: usize = d[2..].parse().map_err(|_| format!("bad dtype {d}"))?;
+            if w == 0 || w > MAX_NPY_STR_WIDTH {
+                return Err(format!(
+                    "string dtype {d}: width must be in 1..={MAX_NPY_STR_WIDTH} characters"
+                ));
+            }
             let raw = need(4 * w)?;
             let mut out = Vec::with_capacity(n);
-            for item in raw.chunks_exact(4 * w.max(1)).take(n) {
+            for item in raw.chunks_exact(4 * w).take(n) {
                 let s: String = item
                     .chunks_exact(4)
                     .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -456,6 +504,30 @@ mod tests {
         let bytes = to_npy(&a);
         let err = parse_npy(&bytes[..bytes.len() - 3]).unwrap_err();
         assert!(err.contains("truncated"), "{err}");
+    }
+
+    fn npy_with_header(header: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn hostile_headers_are_errors_not_panics_or_allocations() {
+        let cases = [
+            ("{'descr': '<U4611686018427387904', 'fortran_order': False, 'shape': (2,), }", "width"),
+            ("{'descr': '<U0', 'fortran_order': False, 'shape': (2,), }", "width"),
+            ("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }", "more elements"),
+            ("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }", "truncated data"),
+            ("{'descr': '<U1', 'fortran_order': False, 'shape': (1000000000000,), }", "truncated data"),
+            ("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1), }", "dimensions"),
+        ];
+        for (h, want) in cases {
+            let err = parse_npy(&npy_with_header(h, &[0; 16])).unwrap_err();
+            assert!(err.contains(want), "{h}: {err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::config::NetworkSpec;
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::evaluate::evaluate;
+use crate::limits::{MAX_HISTORY_BYTES, MAX_STEPS_PER_EPOCH, MAX_THREADS, MAX_TOTAL_STEPS};
 use crate::network::Network;
 use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
@@ -76,13 +77,105 @@ fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
     every.map_or((0, -1, 0), |n| (0, -1, n as i64))
 }
 
+/// Check the numbers of a run against [`crate::limits`], naming the `eiann train` flag each comes from:
+/// `--steps` in 1..=50,000, `--epochs` ≥ 1, `--steps` × `--epochs` ≤ [`MAX_TOTAL_STEPS`],
+/// `--checkpoint-every` and `--val-every` in 1..=[`MAX_TOTAL_STEPS`], `--threads` ≤ [`MAX_THREADS`].
+pub fn check_run_numbers(spec: &RunSpec) -> Result<()> {
+    let flag = |name: &str, message: String| Error::invalid(name, message);
+    if !(1..=MAX_STEPS_PER_EPOCH).contains(&spec.steps) {
+        return Err(flag(
+            "--steps",
+            format!(
+                "{} is outside 1..={MAX_STEPS_PER_EPOCH} (training steps per epoch; the MNIST train split has {MAX_STEPS_PER_EPOCH} samples)",
+                spec.steps
+            ),
+        ));
+    }
+    if spec.epochs == 0 {
+        return Err(flag("--epochs", "must be at least 1".into()));
+    }
+    match spec.steps.checked_mul(spec.epochs) {
+        Some(t) if t <= MAX_TOTAL_STEPS => {}
+        _ => {
+            return Err(flag(
+                "--steps × --epochs",
+                format!(
+                    "{} × {} exceeds the limit of {MAX_TOTAL_STEPS} training steps per run",
+                    spec.steps, spec.epochs
+                ),
+            ))
+        }
+    }
+    for (name, every) in [
+        ("--checkpoint-every", spec.checkpoint_every),
+        ("--val-every", spec.val_every),
+    ] {
+        if let Some(n) = every {
+            if !(1..=MAX_TOTAL_STEPS).contains(&n) {
+                return Err(flag(
+                    name,
+                    format!("{n} is outside 1..={MAX_TOTAL_STEPS} (steps)"),
+                ));
+            }
+        }
+    }
+    if spec.threads > MAX_THREADS {
+        return Err(flag(
+            "--threads",
+            format!(
+                "{} exceeds the limit of {MAX_THREADS} (0 = one per core)",
+                spec.threads
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Everything about a run that can be checked before its data is loaded: [`check_run_numbers`], the
+/// config (a regular file that parses and checks), and the memory its parameter history would take
+/// (≤ [`MAX_HISTORY_BYTES`]). Returns the checked config.
+pub fn preflight(spec: &RunSpec) -> Result<NetworkSpec> {
+    check_run_numbers(spec)?;
+    if let Some(why) = crate::input::not_a_regular_file(&spec.config) {
+        return Err(Error::invalid(
+            "--config",
+            format!(
+                "{} {why}; expected a YAML network config",
+                spec.config.display()
+            ),
+        ));
+    }
+    let net_spec = NetworkSpec::from_file(&spec.config)?;
+    if let Some(every) = spec.checkpoint_every {
+        let params: u64 = Network::new(net_spec.clone(), spec.network_seed)
+            .state_dict()
+            .iter()
+            .map(|(_, t)| t.len() as u64)
+            .sum();
+        let total = (spec.steps * spec.epochs) as u64; // checked above
+        let snapshots = total / every as u64 + 1;
+        let bytes = snapshots.saturating_mul(params).saturating_mul(4);
+        if bytes > MAX_HISTORY_BYTES {
+            return Err(Error::invalid(
+                "--checkpoint-every",
+                format!(
+                    "{every} stores {snapshots} snapshots of {params} parameters = {bytes} bytes in memory, \
+                     over the limit of {MAX_HISTORY_BYTES} bytes; store less often"
+                ),
+            ));
+        }
+    }
+    Ok(net_spec)
+}
+
 /// Train a network from `spec` on EIANN's MNIST splits and collect it into a [`Checkpoint`] (not saved).
+/// Runs [`preflight`] first.
 pub fn train_run(
     spec: &RunSpec,
     mnist: &Mnist,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<RunOutput> {
-    let net_spec = NetworkSpec::from_file(&spec.config)?;
+    let net_spec = preflight(spec)?;
     let mut net = Network::new(net_spec.clone(), spec.network_seed);
     let opts = TrainOptions {
         epochs: spec.epochs,
@@ -149,8 +242,8 @@ pub fn train_run(
 /// A saved network: our pickle, or a state file of the original PyTorch network.
 #[derive(Debug, Clone)]
 pub enum SavedNetwork {
-    /// An eiann-rs checkpoint pickle.
-    Pickle(Box<Checkpoint>),
+    /// An eiann-rs checkpoint pickle, and the file it was read from.
+    Pickle(Box<Checkpoint>, PathBuf),
     /// An `.npz` with EIANN state_dict names (e.g. [`REFERENCE_STATE`]).
     StateFile {
         /// Where it was read from.
@@ -202,7 +295,10 @@ pub fn load_saved(path: &Path, config: Option<&Path>) -> Result<SavedNetwork> {
             train_step,
         });
     }
-    Ok(SavedNetwork::Pickle(Box::new(Checkpoint::load(path)?)))
+    Ok(SavedNetwork::Pickle(
+        Box::new(Checkpoint::load(path)?),
+        path.to_path_buf(),
+    ))
 }
 
 impl SavedNetwork {
@@ -210,7 +306,7 @@ impl SavedNetwork {
     /// step they belong to when known.
     pub fn network_at(&self, step: Option<usize>) -> Result<(Network, Option<usize>)> {
         match self {
-            SavedNetwork::Pickle(ck) => {
+            SavedNetwork::Pickle(ck, file) => {
                 let spec = NetworkSpec::from_yaml_str(
                     &ck.config_yaml,
                     &ck.config_name,
@@ -231,7 +327,11 @@ impl SavedNetwork {
                         Some(s),
                     ),
                 };
-                let mut net = Network::from_state_dict(spec, state)?;
+                let what = match step {
+                    None => "final_state".to_string(),
+                    Some(s) => format!("param_history at step {s}"),
+                };
+                let mut net = network_from_state(spec, state, file, &what)?;
                 net.seed = Some(ck.network_seed);
                 Ok((net, at))
             }
@@ -255,7 +355,7 @@ impl SavedNetwork {
                     }
                 }
                 Ok((
-                    Network::from_state_dict((**spec).clone(), state)?,
+                    network_from_state((**spec).clone(), state, path, "state")?,
                     *train_step,
                 ))
             }
@@ -265,7 +365,7 @@ impl SavedNetwork {
     /// Dataset index of the sample trained at `step`, when the file records the sample order.
     pub fn sample_at_step(&self, step: usize) -> Option<usize> {
         match self {
-            SavedNetwork::Pickle(ck) => ck.sample_order.get(step).copied(),
+            SavedNetwork::Pickle(ck, _) => ck.sample_order.get(step).copied(),
             SavedNetwork::StateFile { path, .. } => Npz::open(path)
                 .ok()?
                 .i64("meta/sample_order")
@@ -275,4 +375,47 @@ impl SavedNetwork {
                 .map(|&v| v.max(0) as usize),
         }
     }
+}
+
+/// Build the network of `spec` from `state` (read from `file`, at `what`, e.g. `final_state`): every
+/// parameter must be finite, and a missing or foreign tensor is named together with the file.
+fn network_from_state(
+    spec: NetworkSpec,
+    state: &StateDict,
+    file: &Path,
+    what: &str,
+) -> Result<Network> {
+    let fail = |message: String| Error::Checkpoint {
+        file: file.display().to_string(),
+        message,
+    };
+    for (key, tensor) in state.iter() {
+        if let Some((i, x)) = tensor.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(fail(format!(
+                "{what}[\"{key}\"]: element {i} is {x}; parameters must be finite numbers (the run \
+                 that wrote it diverged), so this network cannot be evaluated"
+            )));
+        }
+    }
+    Network::from_state_dict(spec, state).map_err(|e| match e {
+        Error::UnknownName { kind, name, .. } if kind == "state_dict key" => {
+            if state.get(&name).is_none() {
+                fail(format!(
+                    "{what}: missing tensor \"{name}\", which the network config needs"
+                ))
+            } else {
+                fail(format!(
+                    "{what}: tensor \"{name}\" is not a parameter of the network config"
+                ))
+            }
+        }
+        Error::Shape {
+            what: w,
+            expected,
+            got,
+        } => fail(format!(
+            "{what}: shape mismatch in {w}: the config needs {expected}, the file holds {got}"
+        )),
+        other => other,
+    })
 }

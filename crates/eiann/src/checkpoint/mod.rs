@@ -79,18 +79,33 @@
 //!
 //! [`Checkpoint::save`] streams the pickle through a `BufWriter` into a temporary file next to the target
 //! (`.<name>.tmp-<pid>-<n>`), fsyncs it and renames it over the target, so the target is either the old
-//! file or the complete new one; on any error the temporary file is removed. Tensors are converted to
+//! file or the complete new one; on any error the temporary file is removed. A save killed midway
+//! leaves its temporary file; the next save to the same target (and [`prepare_output`]) removes
+//! temporary files whose process no longer runs. Tensors are converted to
 //! bytes one at a time, so saving needs only one tensor's worth of extra memory.
 //!
 //! [`Checkpoint::load`] parses the pickle into a tree whose `bytes` buffers are then converted to
 //! float32 arrays one tensor at a time, each buffer freed right after its conversion: peak memory is
 //! about the file size plus the largest tensor, not twice the file size. Files re-pickled by Python
-//! (any protocol, memoised) load too, as long as they keep the schema.
+//! (protocols 2 to 5, with memo-shared objects such as `param_history[-1] is final_state`) load too, as
+//! long as they keep the schema.
+//!
+//! # Safety of loading
+//!
+//! The reader ([`pickle`](self) machine in `checkpoint/pickle.rs`) never runs code: it knows only the
+//! data opcodes, refuses every opcode that names or calls a Python object, and recognises as data the
+//! single pattern protocol 2 uses for `bytes` (`_codecs.encode(<str>, "latin1")`, `bytes()` for
+//! `b""`). Lengths are checked against the file size before allocation, and nesting, object count,
+//! memo and copies of shared objects are capped ([`crate::limits`]). A checkpoint holding NaN or
+//! infinite parameters loads as it is (a diverged run can be inspected bit for bit), but building a
+//! network from it ([`crate::run::SavedNetwork::network_at`], `eiann evaluate`) is an error naming the
+//! tensor and the element: a diverged run is never silently evaluated.
 //!
 //! Measured on a 2-core machine for a 3,000-step run of the DTP network (31 checkpoints plus the final
 //! state, 1,183,504 floats each): file 151.5 MB; save 0.38 s (including fsync), peak RSS 153 MB of which
 //! 151 MB is the checkpoint itself; load 0.24 s, peak RSS 160 MB.
 
+mod pickle;
 mod read;
 mod write;
 
@@ -327,6 +342,20 @@ impl Checkpoint {
             self.data_seed,
         )
     }
+}
+
+/// Check that `path` may receive a checkpoint before a run starts (so an unwritable or precious
+/// `--out` is reported before training, not after): refuses directories, devices, FIFOs and sockets,
+/// the run's own `inputs` (config, data files, a checkpoint it reads), and an existing file that is not
+/// an eiann-rs checkpoint unless `replace_foreign` (`--force`); creates the directory and checks that
+/// a file can be created in it. Removes temporary files that killed saves to `path` left behind and
+/// returns their paths.
+pub fn prepare_output(
+    path: &Path,
+    inputs: &[&Path],
+    replace_foreign: bool,
+) -> Result<Vec<PathBuf>> {
+    write::prepare_output(path, inputs, replace_foreign)
 }
 
 /// EIANN's default location of a saved network:

@@ -2,13 +2,13 @@
 //! schema violation.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use serde_pickle::{DeOptions, ErrorCode, HashableValue, Value};
+use serde_pickle::{HashableValue, Value};
 
+use super::pickle::{self, PickleError};
 use super::{
     checkpoint_error, Checkpoint, StepInterval, CREATED_BY, FORMAT_MARKER, FORMAT_VERSION,
 };
@@ -44,20 +44,13 @@ impl Reader<'_> {
 
     /// Read the whole pickle into a value tree, describing failures for a person.
     fn parse(&self) -> Result<Value> {
-        let mut file = File::open(self.path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                self.err(format!("checkpoint file not found ({e})"))
+        let (mut file, size) = crate::input::open_regular(self.path).map_err(|why| {
+            if why == "does not exist" {
+                self.err("checkpoint file not found (it does not exist)")
             } else {
-                self.err(format!("cannot open checkpoint file: {e}"))
+                self.err(format!("{why}; expected a checkpoint file"))
             }
         })?;
-        let metadata = file
-            .metadata()
-            .map_err(|e| self.err(format!("cannot read file metadata: {e}")))?;
-        if metadata.is_dir() {
-            return Err(self.err("is a directory, not a checkpoint file"));
-        }
-        let size = metadata.len();
         let mut first = [0u8; 1];
         let n = file
             .read(&mut first)
@@ -73,29 +66,23 @@ impl Reader<'_> {
         }
         file.seek(SeekFrom::Start(0))
             .map_err(|e| self.err(format!("cannot read checkpoint file: {e}")))?;
-        serde_pickle::value_from_reader(file, DeOptions::new())
-            .map_err(|e| self.pickle_error(e, size))
+        let reader = BufReader::with_capacity(1 << 20, file);
+        pickle::read_value(reader, size).map_err(|e| self.pickle_error(e, size))
     }
 
-    fn pickle_error(&self, e: serde_pickle::Error, size: u64) -> Error {
-        use serde_pickle::Error as PE;
+    fn pickle_error(&self, e: PickleError, size: u64) -> Error {
+        if pickle::is_code(&e) {
+            return self.err(format!("{NO_GLOBALS} ({e})"));
+        }
         match e {
-            PE::Eval(ErrorCode::EOFWhileParsing, pos) => self.err(format!(
+            PickleError::Truncated { pos } => self.err(format!(
                 "truncated pickle: the file ends at byte {size} (parsing reached byte {pos}) before the \
                  pickle is complete; the file was cut short, e.g. by an interrupted copy"
             )),
-            PE::Syntax(ErrorCode::UnresolvedGlobal)
-            | PE::Eval(ErrorCode::UnresolvedGlobal, _)
-            | PE::Eval(ErrorCode::UnsupportedGlobal(..), _)
-            | PE::Syntax(ErrorCode::UnsupportedGlobal(..)) => self.err(NO_GLOBALS),
-            // A class reference used as a container, e.g. `collections.OrderedDict` being filled.
-            PE::Eval(ErrorCode::InvalidStackTop(_, ref top), _) if top.contains("Global") => {
-                self.err(NO_GLOBALS)
-            }
-            PE::Eval(ErrorCode::TrailingBytes, pos) => self.err(format!(
+            PickleError::Trailing { pos } => self.err(format!(
                 "not an eiann-rs checkpoint: extra data after the end of the pickle (at byte {pos} of {size})"
             )),
-            PE::Io(e) => self.err(format!("reading the checkpoint failed: {e}")),
+            PickleError::Io(e) => self.err(format!("reading the checkpoint failed: {e}")),
             other => self.err(format!("corrupt or unsupported pickle: {other}")),
         }
     }

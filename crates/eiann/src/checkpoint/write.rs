@@ -45,6 +45,7 @@ pub(super) fn write_atomically(
     };
     fs::create_dir_all(&dir)
         .map_err(|e| fail(format!("cannot create directory {}: {e}", dir.display())))?;
+    remove_stale_temporaries(path);
 
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let tmp_name = format!(
@@ -84,6 +85,139 @@ pub(super) fn write_atomically(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Prefix of the temporary files [`write_atomically`] creates for `path`: `.<name>.tmp-`.
+fn temp_prefix(path: &Path) -> Option<String> {
+    Some(format!(".{}.tmp-", path.file_name()?.to_string_lossy()))
+}
+
+/// Whether the process that created a temporary file (its pid is in the name) is gone: on Linux, no
+/// `/proc/<pid>`; elsewhere, the file is more than a day old.
+fn creator_is_gone(pid: u32, file: &Path) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+        return !Path::new("/proc").join(pid.to_string()).exists();
+    }
+    fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > 24 * 3600)
+}
+
+/// Delete the temporary files that saves to `path` by processes that no longer run left behind
+/// (a killed save leaves its `.<name>.tmp-<pid>-<n>` file); returns the files removed.
+pub(super) fn remove_stale_temporaries(path: &Path) -> Vec<PathBuf> {
+    let Some(prefix) = temp_prefix(path) else {
+        return Vec::new();
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let file = entry.path();
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if regular && creator_is_gone(pid, &file) && fs::remove_file(&file).is_ok() {
+            removed.push(file);
+        }
+    }
+    removed
+}
+
+/// Check, before a run spends time, that `path` can take a checkpoint: it is not a directory, device,
+/// FIFO or socket, not one of `inputs` (the run's config, data files, resumed checkpoint), not an
+/// existing file other than an eiann-rs checkpoint (unless `replace_foreign`), and its directory can be
+/// created and written (a probe file is created and removed). Also removes stale temporary files of
+/// killed saves to `path` and returns them.
+pub(super) fn prepare_output(
+    path: &Path,
+    inputs: &[&Path],
+    replace_foreign: bool,
+) -> Result<Vec<PathBuf>> {
+    let fail = |message: String| checkpoint_error(path, message);
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| fail("not a file path (no file name)".to_string()))?;
+    if let Ok(meta) = fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "is {}; refusing to replace it with a checkpoint",
+                crate::input::kind_of(&meta)
+            )));
+        }
+        let canonical = fs::canonicalize(path).ok();
+        for input in inputs {
+            if canonical.is_some() && fs::canonicalize(input).ok() == canonical {
+                return Err(fail(format!(
+                    "is one of this run's inputs ({}); refusing to overwrite it",
+                    input.display()
+                )));
+            }
+        }
+        if !replace_foreign && !looks_like_checkpoint(path) {
+            return Err(fail(
+                "exists and is not an eiann-rs checkpoint; refusing to replace it (choose another \
+                 --out, or pass --force to replace it)"
+                    .to_string(),
+            ));
+        }
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)
+        .map_err(|e| fail(format!("cannot create directory {}: {e}", dir.display())))?;
+    let probe = TempFile(dir.join(format!(
+        ".{}.probe-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    )));
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe.0)
+        .map_err(|e| {
+            fail(format!(
+                "cannot write into {} ({e}); choose another --out",
+                dir.display()
+            ))
+        })?;
+    drop(probe);
+    Ok(remove_stale_temporaries(path))
+}
+
+/// Whether the file at `path` starts like an eiann-rs checkpoint: a binary pickle whose first bytes hold
+/// the format marker (true of our files and of Python re-pickles of them).
+fn looks_like_checkpoint(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(256);
+    if f.take(256).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    head.first() == Some(&0x80)
+        && head
+            .windows(FORMAT_MARKER.len())
+            .any(|w| w == FORMAT_MARKER.as_bytes())
 }
 
 /// A temporary file that is deleted when dropped, unless [`keep`](TempFile::keep) was called.

@@ -12,13 +12,13 @@
 //! torchvision leaves to an assertion or to a later index error is reported here as an
 //! [`Error::Data`] naming the file.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_IDX_BYTES;
 
 /// Magic number of an IDX image file: unsigned bytes (0x08), 3 dimensions (0x03).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -81,21 +81,39 @@ impl std::fmt::Debug for IdxImages {
 ///
 /// Equivalent of torchvision's `open_maybe_compressed_file(path).read()`.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_name = path.display().to_string();
+    let (file, size) = crate::input::open_regular(path).map_err(|why| Error::Data {
+        file: file_name.clone(),
+        message: format!("{why}; expected an MNIST IDX file"),
+    })?;
+    let too_big =
+        || Error::Data {
+            file: file_name.clone(),
+            message: format!(
+            "holds more than {MAX_IDX_BYTES} bytes{} (limit; MNIST's largest file has 47,040,016)",
+            if is_gz(path) { " after gzip decompression" } else { "" }
+        ),
+        };
     let mut bytes = Vec::new();
     if is_gz(path) {
         GzDecoder::new(file)
+            .take(MAX_IDX_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::Data {
-                file: path.display().to_string(),
+                file: file_name.clone(),
                 message: format!("cannot decompress gzip data: {e}"),
             })?;
     } else {
-        if let Ok(meta) = file.metadata() {
-            bytes.reserve_exact(usize::try_from(meta.len()).unwrap_or(0));
+        if size > MAX_IDX_BYTES {
+            return Err(too_big());
         }
-        file.read_to_end(&mut bytes)
+        bytes.reserve_exact(usize::try_from(size).unwrap_or(0));
+        file.take(MAX_IDX_BYTES + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| Error::io(path, e))?;
+    }
+    if bytes.len() as u64 > MAX_IDX_BYTES {
+        return Err(too_big());
     }
     Ok(bytes)
 }
@@ -407,11 +425,32 @@ mod tests {
     }
 
     #[test]
-    fn missing_file_is_an_io_error_with_the_path() {
+    fn missing_file_and_directory_are_data_errors_with_the_path() {
         let dir = TempDir::new("idx_missing");
         let path = dir.path().join("nope-idx1-ubyte");
         let err = read_idx_labels(&path).unwrap_err();
-        assert!(matches!(err, Error::Io { .. }));
-        assert!(err.to_string().contains("nope-idx1-ubyte"));
+        assert!(matches!(err, Error::Data { .. }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("nope-idx1-ubyte") && msg.contains("does not exist"),
+            "{msg}"
+        );
+        let msg = read_idx_labels(dir.path()).unwrap_err().to_string();
+        assert!(msg.contains("is a directory, not a regular file"), "{msg}");
+    }
+
+    #[test]
+    fn gzip_bomb_stops_at_the_limit() {
+        let dir = TempDir::new("idx_bomb");
+        let path = dir.path().join("t10k-labels-idx1-ubyte.gz");
+        // 80 MiB of zeros compress to about 80 kB.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..80 {
+            std::io::Write::write_all(&mut enc, &zeros).unwrap();
+        }
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        let msg = read_idx_labels(&path).unwrap_err().to_string();
+        assert!(msg.contains("after gzip decompression (limit"), "{msg}");
     }
 }

@@ -429,13 +429,20 @@ pub fn locate_mnist_dir(dir: &Path) -> Result<PathBuf> {
 }
 
 /// Path of IDX file `name` in `dir`: the plain file if it exists, else `name.gz`, else `None`.
+///
+/// A regular file is preferred; when neither is one, whatever exists under either name (a directory,
+/// a FIFO, ...) is returned, so that reading it reports what it is instead of "missing".
 pub fn find_idx_file(dir: &Path, name: &str) -> Option<PathBuf> {
     let plain = dir.join(name);
-    if plain.is_file() {
-        return Some(plain);
-    }
     let gz = dir.join(format!("{name}.gz"));
-    gz.is_file().then_some(gz)
+    for p in [&plain, &gz] {
+        if p.is_file() {
+            return Some(p.clone());
+        }
+    }
+    [plain, gz]
+        .into_iter()
+        .find(|p| p.symlink_metadata().is_ok())
 }
 
 /// Checks the SHA-256 of the four IDX files in `dir` (located like [`Mnist::load`]) against
