@@ -26,6 +26,7 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{Error, Result};
+use crate::limits;
 
 /// Activation function of a population (EIANN looks the name up in its utils, then in
 /// `torch.nn.functional`).
@@ -311,7 +312,23 @@ impl NetworkSpec {
     /// Read and check a config file. The network name is the file stem.
     pub fn from_file(path: impl AsRef<Path>) -> Result<NetworkSpec> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config_err = |message: String| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+        };
+        let (file, len) = crate::input::open_regular(path).map_err(config_err)?;
+        if len > limits::MAX_CONFIG_BYTES {
+            return Err(config_err(format!(
+                "{len} bytes is more than the limit of {} bytes for a network config",
+                limits::MAX_CONFIG_BYTES
+            )));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(file, limits::MAX_CONFIG_BYTES + 1),
+            &mut text,
+        )
+        .map_err(|e| Error::io(path, e))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -322,6 +339,7 @@ impl NetworkSpec {
     /// Check a config given as YAML text; `file` is used in error messages.
     pub fn from_yaml_str(text: &str, name: &str, file: &str) -> Result<NetworkSpec> {
         let cx = Cx { file };
+        check_yaml_size_and_nesting(text, file)?;
         let root: Value = serde_yaml::from_str(text).map_err(|e| Error::Config {
             file: file.to_string(),
             path: e
@@ -373,7 +391,25 @@ impl NetworkSpec {
         if forward_steps == 0 {
             return Err(cx.err(&cx.join(tp, "forward_steps"), "must be at least 1"));
         }
+        if forward_steps > limits::MAX_FORWARD_STEPS {
+            return Err(cx.err(
+                &cx.join(tp, "forward_steps"),
+                format!(
+                    "{forward_steps} is more than the limit of {} steps per phase",
+                    limits::MAX_FORWARD_STEPS
+                ),
+            ));
+        }
         let backward_steps = cx.opt_usize(train_cfg, tp, "backward_steps")?.unwrap_or(1);
+        if backward_steps > limits::MAX_FORWARD_STEPS {
+            return Err(cx.err(
+                &cx.join(tp, "backward_steps"),
+                format!(
+                    "{backward_steps} is more than the limit of {} steps per phase",
+                    limits::MAX_FORWARD_STEPS
+                ),
+            ));
+        }
         let learning_rate = cx.opt_f64(train_cfg, tp, "learning_rate")?;
         if let Some(o) = cx.opt_str(train_cfg, tp, "optimizer")? {
             if o != "SGD" {
@@ -430,6 +466,15 @@ impl NetworkSpec {
                 )?;
                 let size =
                     cx.positive_usize(cx.required(p, &ppath, "size")?, &cx.join(&ppath, "size"))?;
+                if size > limits::MAX_POPULATION_SIZE {
+                    return Err(cx.err(
+                        &cx.join(&ppath, "size"),
+                        format!(
+                            "{size} units is more than the limit of {} per population",
+                            limits::MAX_POPULATION_SIZE
+                        ),
+                    ));
+                }
                 let activation = match cx.opt_str(p, &ppath, "activation")?.as_deref() {
                     None | Some("linear") => Activation::Linear,
                     Some("relu") => Activation::Relu,
@@ -975,6 +1020,22 @@ impl NetworkSpec {
                 }
             }
         }
+        let mut weights: u64 = 0;
+        for (i, p) in projections.iter().enumerate() {
+            let n = populations[p.post].size as u64 * populations[p.pre].size as u64;
+            weights = weights.saturating_add(n);
+            if weights > limits::MAX_NETWORK_WEIGHTS {
+                return Err(cx.err(
+                    &raws[i].path,
+                    format!(
+                        "the projections up to this one hold {weights} weights, more than the limit of {} \
+                         for a whole network ({} GiB of float32)",
+                        limits::MAX_NETWORK_WEIGHTS,
+                        limits::MAX_NETWORK_WEIGHTS * 4 >> 30
+                    ),
+                ));
+            }
+        }
         Ok(NetworkSpec {
             name: name.to_string(),
             source_yaml: text.to_string(),
@@ -1011,6 +1072,67 @@ impl NetworkSpec {
 }
 
 /// Position of population `name` among `names` (full names), or an error listing the known ones.
+/// Refuse, in one linear pass and before the YAML parser sees it, a config text that is larger than
+/// [`limits::MAX_CONFIG_BYTES`] or nests deeper than [`limits::MAX_YAML_DEPTH`] (flow collections `[`/`{`
+/// inside each other, or block collections indented deeper than [`limits::MAX_YAML_INDENT`] columns). The
+/// parser's own nesting check comes only after it has spent time quadratic in the depth.
+fn check_yaml_size_and_nesting(text: &str, file: &str) -> Result<()> {
+    let refuse = |line: usize, message: String| Error::Config {
+        file: file.to_string(),
+        path: format!("line {line}"),
+        message,
+    };
+    if text.len() as u64 > limits::MAX_CONFIG_BYTES {
+        return Err(refuse(
+            1,
+            format!(
+                "{} bytes is more than the limit of {} bytes for a network config",
+                text.len(),
+                limits::MAX_CONFIG_BYTES
+            ),
+        ));
+    }
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        // `- - - x` nests sequences on one line: dashes count as indentation.
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        if indent > limits::MAX_YAML_INDENT && !line.trim().is_empty() {
+            return Err(refuse(
+                n + 1,
+                format!(
+                    "indented {indent} columns, deeper than the limit of {} (configs nest a few levels)",
+                    limits::MAX_YAML_INDENT
+                ),
+            ));
+        }
+        // Quotes and comments: brackets inside them are text, not nesting.
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > limits::MAX_YAML_DEPTH {
+                        return Err(refuse(
+                            n + 1,
+                            format!(
+                                "YAML nested deeper than the limit of {} levels",
+                                limits::MAX_YAML_DEPTH
+                            ),
+                        ));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn find_population<'a>(
     names: impl Iterator<Item = &'a str> + Clone,
     name: &str,
@@ -1220,6 +1342,22 @@ impl Cx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_nesting_is_refused_before_parsing() {
+        let flow = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        let e = check_yaml_size_and_nesting(&flow, "f.yaml").unwrap_err().to_string();
+        assert!(e.contains("f.yaml: line 1") && e.contains("64 levels"), "{e}");
+        assert!(check_yaml_size_and_nesting(&"[".repeat(64), "f.yaml").is_ok());
+        // Brackets inside quotes and comments are text.
+        let quoted = format!("a: '{}' # {}", "[".repeat(100), "{".repeat(100));
+        assert!(check_yaml_size_and_nesting(&quoted, "f.yaml").is_ok());
+        let dashes = format!("x:\n{}1\n", "- ".repeat(200));
+        let e = check_yaml_size_and_nesting(&dashes, "f.yaml").unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("256"), "{e}");
+        let big = "#".repeat(limits::MAX_CONFIG_BYTES as usize + 1);
+        assert!(check_yaml_size_and_nesting(&big, "f.yaml").is_err());
+    }
 
     pub(crate) fn figure3_config_path() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -25,8 +25,12 @@
 //! | `.npz` members | [`MAX_NPZ_MEMBERS`] = 100,000 | fixtures hold a few hundred arrays |
 //! | IDX file (after gzip decompression) | [`MAX_IDX_BYTES`] = 64 MiB | MNIST's largest file is 47,040,016 bytes; a gzip bomb stops there |
 //!
-//! Network configs (population sizes, `forward_steps`, YAML nesting) are capped by the config reader
-//! (`config.rs`).
+//! | network config file | [`MAX_CONFIG_BYTES`] = 1 MiB | EIANN's configs are 2–6 kB |
+//! | YAML flow nesting (`[`, `{`) | [`MAX_YAML_DEPTH`] = 64 | configs nest 4 levels; checked in one linear pass before parsing (the parser's own check comes after quadratic time) |
+//! | YAML block indentation | [`MAX_YAML_INDENT`] = 256 columns | the same for block collections |
+//! | population `size` | [`MAX_POPULATION_SIZE`] = 1,048,576 units | EIANN's largest population is MNIST's 784 inputs |
+//! | weights of a whole network | [`MAX_NETWORK_WEIGHTS`] = 2²⁸ (1 GiB of float32) | the Figure 3 network has 1.18 M |
+//! | `forward_steps`, `backward_steps` | [`MAX_FORWARD_STEPS`] = 100,000 | EIANN's configs use 1–15; a phase is a loop over them |
 
 /// Most training steps in one epoch: the size of EIANN's MNIST train split.
 pub const MAX_STEPS_PER_EPOCH: usize = 50_000;
@@ -69,3 +73,21 @@ pub const MAX_NPZ_MEMBERS: usize = 100_000;
 
 /// Largest IDX file, after gzip decompression.
 pub const MAX_IDX_BYTES: u64 = 64 << 20;
+
+/// Largest network config file.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Deepest nesting of YAML flow collections (`[`, `{`) in a network config.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Deepest indentation (columns) of a line of a network config.
+pub const MAX_YAML_INDENT: usize = 256;
+
+/// Most units of one population.
+pub const MAX_POPULATION_SIZE: usize = 1 << 20;
+
+/// Most weights of all projections of a network together.
+pub const MAX_NETWORK_WEIGHTS: u64 = 1 << 28;
+
+/// Most integration steps of one phase (`forward_steps`, `backward_steps`).
+pub const MAX_FORWARD_STEPS: usize = 100_000;
