@@ -8,7 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
-use eiann::spiking::fixture::check_fig3_fixture;
+#[path = "common/fig3_fixture.rs"]
+mod fig3_fixture;
+
+use fig3_fixture::check_fig3_fixture;
 
 fn parity_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("EIANN_PARITY_DIR") {
@@ -61,11 +64,10 @@ fn fig3_spiking_arrays_match_the_original() {
 #[test]
 fn fig3_population_run_and_agreement_tables() {
     use eiann::npz::Npz;
-    use eiann::spiking::fixture::Fig3Inputs;
-    use eiann::spiking::stats::{
-        aggregate_agreement, max_rate_sweep, unit_agreement_table, write_csv, LabeledRun,
-    };
+    use eiann::spiking::stats::{aggregate_agreement, unit_agreement_table, write_csv, LabeledRun};
+    use eiann::spiking::sweep::{max_rate_sweep, SweepSpec};
     use eiann::spiking::{simulate_population, SpikingParams};
+    use fig3_fixture::Fig3Inputs;
 
     let dir = parity_dir();
     let files = fig3_files(&dir);
@@ -97,11 +99,18 @@ fn fig3_population_run_and_agreement_tables() {
             &inputs.plasticity(),
             &inputs.units,
             &params,
-            &[50.0, 100.0, 200.0, 450.0, 1000.0],
-            &[42, 43, 44],
+            &SweepSpec {
+                rates_hz: vec![50.0, 450.0],
+                seeds_per_rate: 3,
+                ..SweepSpec::standard()
+            },
         )
         .expect("sweep");
-        println!("{file}: max-rate sweep (units {:?})\n{sweep}", inputs.units);
+        println!(
+            "{file}: max-rate sweep (units {:?})\n{}",
+            inputs.units,
+            sweep.table().expect("table")
+        );
         let label = f
             .file_stem()
             .map_or(file.clone(), |s| s.to_string_lossy().into_owned());
@@ -118,4 +127,66 @@ fn fig3_population_run_and_agreement_tables() {
     let text = std::fs::read_to_string(&out).expect("read csv");
     assert_eq!(text.lines().count(), runs.len() + 2);
     std::fs::remove_file(&out).ok();
+}
+
+/// Exploration of the max-rate sweep (temporary).
+#[test]
+#[ignore]
+fn explore_sweep() {
+    use eiann::npz::Npz;
+    use eiann::spiking::sweep::{max_rate_sweep, SweepSpec, WeightScaleRule};
+    use eiann::spiking::SpikingParams;
+    use fig3_fixture::Fig3Inputs;
+    let f = parity_dir().join("fig3_seed66049.npz");
+    let npz = Npz::open(&f).expect("fixture");
+    let inputs = Fig3Inputs::from_npz(&npz, "f").expect("inputs");
+    let active: Vec<usize> = (0..500)
+        .filter(|&u| inputs.soma_activity[[10, u]] > 0.0)
+        .collect();
+    let t0 = std::time::Instant::now();
+    let spec = SweepSpec::standard();
+    let s = max_rate_sweep(
+        &inputs.populations(),
+        &inputs.plasticity(),
+        &active,
+        &SpikingParams::default(),
+        &spec,
+    )
+    .expect("sweep");
+    println!("standard sweep: {:.2} s", t0.elapsed().as_secs_f64());
+    let mut t = s.table().unwrap();
+    let _ = &mut t;
+    std::env::set_var("POLARS_FMT_MAX_COLS", "40");
+    std::env::set_var("POLARS_FMT_MAX_ROWS", "40");
+    for p in &s.points {
+        println!("{:>16} {:7.1} g={:.3} spk={:6.2} pooled={:.3}[{:.3},{:.3}] unit={:.3}[{:.3},{:.3}] pre={:.3} dend={:.3}[{:.3},{:.3}] slope={:.4} | th pooled={:.3} unit={:.3} pre={:.3} slope={:.4}",
+            p.rule.name(), p.max_rate_hz, p.weight_scale, p.mean_pre_spikes, p.pooled_r.mean, p.pooled_r.lo, p.pooled_r.hi,
+            p.unit_r.mean, p.unit_r.lo, p.unit_r.hi, p.presynaptic_r.mean, p.dendritic_r.mean, p.dendritic_r.lo, p.dendritic_r.hi, p.slope.mean,
+            p.theory.pooled_r, p.theory.unit_r, p.theory.presynaptic_r, p.theory.slope);
+    }
+    // The old sweep's design: seeds 42, 43, 44 shared by every rate.
+    for rate in [25.0, 50.0, 100.0] {
+        for seed in [42u32, 43, 44] {
+            let params = SpikingParams {
+                max_rate_hz: rate,
+                seed,
+                ..SpikingParams::default()
+            };
+            let run = eiann::spiking::simulate_units(
+                &inputs.populations(),
+                Some(&inputs.plasticity()),
+                &active,
+                &params,
+            )
+            .unwrap();
+            let st = eiann::spiking::sweep::RunStats::of_run(
+                &run,
+                inputs.presynaptic[0].1.row(20),
+                inputs.dendritic_state.row(20),
+            )
+            .unwrap();
+            println!("old {rate} seed {seed}: {st:?}");
+        }
+    }
+    let _ = WeightScaleRule::Fixed;
 }
