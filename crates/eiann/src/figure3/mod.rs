@@ -283,6 +283,11 @@ impl Figure3 {
         self.simulate(params, Some(&[self.units.0, self.units.1]))
     }
 
+    /// The same equations for the given units of [`POPULATION`].
+    pub fn simulate_units(&self, params: &SpikingParams, units: &[usize]) -> Result<SpikingRun> {
+        self.simulate(params, Some(units))
+    }
+
     /// The same equations for all 500 H2E units at once.
     pub fn simulate_all_units(&self, params: &SpikingParams) -> Result<SpikingRun> {
         self.simulate(params, None)

@@ -688,10 +688,11 @@ mod tests {
         )
         .unwrap();
         for p in &s.points {
-            // Within 0.1 of the measured mean, or inside the measured interval.
+            // The first-order theory is within 0.15 of the measured mean (the figure's network:
+            // within 0.05 from 50 Hz up, see the notebook), the presynaptic factor within 0.05.
             let d = (p.theory.pooled_r - p.pooled_r.mean).abs();
             assert!(
-                d < 0.1 || (p.pooled_r.lo..=p.pooled_r.hi).contains(&p.theory.pooled_r),
+                d < 0.15,
                 "{} Hz: theory {} measured {:?}",
                 p.max_rate_hz,
                 p.theory.pooled_r,
