@@ -61,3 +61,61 @@ fn original_network_figure_pipeline() {
     assert!(fig.eligibility_panel(&run, 500).is_err());
     std::fs::remove_dir_all(&out).ok();
 }
+
+/// The spiking-vs-rate agreement over 100 samples for the original network and our own run
+/// (`figure3::agreement_over_samples`): what `figure3_population.ipynb` tabulates and asserts.
+#[test]
+fn agreement_over_many_samples() {
+    use eiann::figure3::params::{CHECKPOINT_STEP, PLASTIC_PRE, POPULATION};
+    use eiann::figure3::{agreement_over_samples, agreement_samples};
+    use eiann::run::load_saved;
+    let dir = root().join("data/datasets/MNIST/raw");
+    if !dir.join("train-images-idx3-ubyte").exists() {
+        println!("MNIST absent (run `just data`): skipping");
+        return;
+    }
+    let mnist = Mnist::load(&dir).unwrap();
+    let samples = agreement_samples(100, 14);
+    let original = Figure3::original(&root(), &mnist).unwrap();
+    let own_pickle = std::env::temp_dir().join(format!("eiann_own_{}.pkl", std::process::id()));
+    let _ = Figure3::own_run(&root(), &own_pickle, &mnist).unwrap();
+    let (own, _) = load_saved(&own_pickle, None)
+        .unwrap()
+        .network_at(Some(CHECKPOINT_STEP))
+        .unwrap();
+    std::fs::remove_file(&own_pickle).ok();
+    for (label, net) in [("original", &original.network), ("eiann-rs", &own)] {
+        let t0 = std::time::Instant::now();
+        let one =
+            agreement_over_samples(net, &mnist, &samples, POPULATION, PLASTIC_PRE, 1).unwrap();
+        let secs = t0.elapsed().as_secs_f64();
+        let two =
+            agreement_over_samples(net, &mnist, &samples, POPULATION, PLASTIC_PRE, 2).unwrap();
+        assert_eq!(one, two, "{label}: thread count changed the results");
+        let mut pooled: Vec<f64> = one.iter().filter_map(|s| s.pooled_r).collect();
+        pooled.sort_by(f64::total_cmp);
+        let unit: Vec<f64> = one.iter().flat_map(|s| s.unit_r.iter().copied()).collect();
+        let q = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        let mut unit_sorted = unit.clone();
+        unit_sorted.sort_by(f64::total_cmp);
+        println!(
+            "{label}: {} samples in {secs:.1} s; pooled r min {:.3} q10 {:.3} median {:.3} q90 {:.3}; \
+             per-unit r (n = {}) q10 {:.3} median {:.3}; fraction of units with r < 0: {:.3}",
+            one.len(),
+            pooled[0],
+            q(&pooled, 0.1),
+            q(&pooled, 0.5),
+            q(&pooled, 0.9),
+            unit.len(),
+            q(&unit_sorted, 0.1),
+            q(&unit_sorted, 0.5),
+            unit.iter().filter(|&&r| r < 0.0).count() as f64 / unit.len() as f64,
+        );
+        assert_eq!(pooled.len(), samples.len(), "{label}: undefined pooled r");
+        assert!(
+            q(&pooled, 0.5) > 0.8,
+            "{label}: median pooled r {}",
+            q(&pooled, 0.5)
+        );
+    }
+}

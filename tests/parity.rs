@@ -22,6 +22,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "common/fig3_fixture.rs"]
+mod fig3_fixture;
+
 use eiann::npz::Npz;
 use eiann::rng::{epoch_sample_order, TorchRng};
 use eiann::series::{DendriteSeries, DynamicsSeries, FIGURE_CROP};
@@ -990,7 +993,7 @@ fn check_fig3(spec: &NetworkSpec, z: &Npz, r: &mut Report) -> Result<(), String>
     // noise of its threshold — one H1E spike in these files — so exact spike parity is defined on the
     // stored rates, as the fixtures README intends.)
     if z.contains("spike/soma_v") {
-        use eiann::spiking::fixture::{compare_run, Fig3Inputs};
+        use fig3_fixture::{compare_run, Fig3Inputs};
         let inputs = Fig3Inputs::from_npz(z, &z.file).map_err(|e| e.to_string())?;
         let run = inputs
             .simulate(&eiann::spiking::params::SpikingParams::default())

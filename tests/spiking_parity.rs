@@ -8,7 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
-use eiann::spiking::fixture::check_fig3_fixture;
+#[path = "common/fig3_fixture.rs"]
+mod fig3_fixture;
+
+use fig3_fixture::check_fig3_fixture;
 
 fn parity_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("EIANN_PARITY_DIR") {
@@ -61,11 +64,10 @@ fn fig3_spiking_arrays_match_the_original() {
 #[test]
 fn fig3_population_run_and_agreement_tables() {
     use eiann::npz::Npz;
-    use eiann::spiking::fixture::Fig3Inputs;
-    use eiann::spiking::stats::{
-        aggregate_agreement, max_rate_sweep, unit_agreement_table, write_csv, LabeledRun,
-    };
+    use eiann::spiking::stats::{aggregate_agreement, unit_agreement_table, write_csv, LabeledRun};
+    use eiann::spiking::sweep::{max_rate_sweep, SweepSpec};
     use eiann::spiking::{simulate_population, SpikingParams};
+    use fig3_fixture::Fig3Inputs;
 
     let dir = parity_dir();
     let files = fig3_files(&dir);
@@ -97,11 +99,18 @@ fn fig3_population_run_and_agreement_tables() {
             &inputs.plasticity(),
             &inputs.units,
             &params,
-            &[50.0, 100.0, 200.0, 450.0, 1000.0],
-            &[42, 43, 44],
+            &SweepSpec {
+                rates_hz: vec![50.0, 450.0],
+                seeds_per_rate: 3,
+                ..SweepSpec::standard()
+            },
         )
         .expect("sweep");
-        println!("{file}: max-rate sweep (units {:?})\n{sweep}", inputs.units);
+        println!(
+            "{file}: max-rate sweep (units {:?})\n{}",
+            inputs.units,
+            sweep.table().expect("table")
+        );
         let label = f
             .file_stem()
             .map_or(file.clone(), |s| s.to_string_lossy().into_owned());
@@ -118,4 +127,62 @@ fn fig3_population_run_and_agreement_tables() {
     let text = std::fs::read_to_string(&out).expect("read csv");
     assert_eq!(text.lines().count(), runs.len() + 2);
     std::fs::remove_file(&out).ok();
+}
+
+/// The standard max-rate sweep (12 rates, 24 seeds, both weight-scale rules) on the fixture's
+/// network and sample, all active H2E units: what `figure3_population.ipynb` claims about it.
+#[test]
+fn fig3_max_rate_sweep_claims() {
+    use eiann::npz::Npz;
+    use eiann::spiking::sweep::{max_rate_sweep, RunStats, SweepSpec, WeightScaleRule};
+    use eiann::spiking::{simulate_units, SpikingParams};
+    use fig3_fixture::Fig3Inputs;
+    let f = parity_dir().join("fig3_seed66049.npz");
+    let npz = Npz::open(&f).expect("fixture");
+    let inputs = Fig3Inputs::from_npz(&npz, &f.display().to_string()).expect("inputs");
+    let params = SpikingParams::default();
+    let (pops, plasticity) = (inputs.populations(), inputs.plasticity());
+    let active: Vec<usize> = (0..inputs.soma_activity.ncols())
+        .filter(|&u| plasticity.gate(u))
+        .collect();
+    let t0 = std::time::Instant::now();
+    let s = max_rate_sweep(&pops, &plasticity, &active, &params, &SweepSpec::standard())
+        .expect("sweep");
+    println!(
+        "standard sweep ({} runs of {} units): {:.2} s",
+        s.points.len() * 24,
+        active.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("{}", s.table().expect("table"));
+    let fixed: Vec<_> = s.points.iter().filter(|p| p.rule == WeightScaleRule::Fixed).collect();
+    let comp: Vec<_> = s
+        .points
+        .iter()
+        .filter(|p| p.rule == WeightScaleRule::RateCompensated)
+        .collect();
+    for (f, c) in fixed.iter().zip(&comp) {
+        // r does not depend on the weight scale (same seeds); the compensated slope stays near 1.
+        assert!((f.pooled_r.mean - c.pooled_r.mean).abs() < 1e-4, "{f:?} {c:?}");
+        assert!(c.slope.mean > 0.5 && c.slope.mean < 2.0, "{c:?}");
+        // Theory: within 0.15 everywhere, within 0.05 from 50 Hz up.
+        let d = (f.theory.pooled_r - f.pooled_r.mean).abs();
+        let tol = if f.max_rate_hz >= 50.0 { 0.05 } else { 0.15 };
+        assert!(d < tol, "{} Hz: theory {} measured {:?}", f.max_rate_hz, f.theory.pooled_r, f.pooled_r);
+        assert!((f.theory.presynaptic_r - f.presynaptic_r.mean).abs() < 0.04, "{f:?}");
+    }
+    // Below the rate cap the pooled r rises within its intervals (no step down beyond them).
+    for w in fixed.windows(2).filter(|w| w[1].max_rate_hz <= 600.0) {
+        assert!(w[1].pooled_r.hi >= w[0].pooled_r.lo, "{:?} -> {:?}", w[0], w[1]);
+    }
+    // The old design (seeds 42, 43, 44 at every rate): its 50 Hz runs have a low dendritic factor.
+    let a_last = inputs.presynaptic[0].1.row(20);
+    let d_last = inputs.dendritic_state.row(20);
+    for seed in [42u32, 43, 44] {
+        let p = SpikingParams { max_rate_hz: 50.0, seed, ..params.clone() };
+        let run = simulate_units(&pops, Some(&plasticity), &active, &p).expect("run");
+        let st = RunStats::of_run(&run, a_last, d_last).expect("stats");
+        println!("50 Hz, seed {seed}: {st:?}");
+        assert!(st.presynaptic_r.unwrap() > 0.7 && st.dendritic_r.unwrap() < 0.6, "{st:?}");
+    }
 }

@@ -7,11 +7,14 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+#[path = "../../../tests/common/fig3_fixture.rs"]
+mod fig3_fixture;
 use eiann::npz::Npz;
-use eiann::spiking::fixture::Fig3Inputs;
 use eiann::spiking::{
     generate_presynaptic_spikes, simulate_population, NumpyRandomState, SpikingParams,
 };
+use fig3_fixture::Fig3Inputs;
 
 fn fixture_path() -> PathBuf {
     let name = "fig3_seed66049.npz";

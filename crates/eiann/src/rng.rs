@@ -69,6 +69,37 @@ impl TorchRng {
     }
 }
 
+/// `rand_core` traits for a generator whose stream is 32-bit MT19937 outputs (`next_u32`): 64-bit words
+/// are two consecutive outputs, the first in the high half (PyTorch's `random64` and NumPy's
+/// `mt19937_next64` both build them this way); bytes are filled from 32-bit words, little-endian.
+/// With these, the project's streams work with anything in the `rand` ecosystem
+/// (`rand::RngExt::random_range`, `rand::seq`, `rand_distr`, ...).
+macro_rules! mt32_rand_core {
+    ($t:ty) => {
+        impl rand_core::TryRng for $t {
+            type Error = core::convert::Infallible;
+            #[inline]
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(<$t>::next_u32(self))
+            }
+            #[inline]
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                let hi = u64::from(<$t>::next_u32(self));
+                let lo = u64::from(<$t>::next_u32(self));
+                Ok((hi << 32) | lo)
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                rand_core::utils::fill_bytes_via_next_word(dst, || {
+                    Ok::<u32, Self::Error>(<$t>::next_u32(self))
+                })
+            }
+        }
+    };
+}
+pub(crate) use mt32_rand_core;
+
+mt32_rand_core!(TorchRng);
+
 /// EIANN's training order for one epoch: `data_generator.manual_seed(data_seed)`, the DataLoader iterator
 /// draws its int64 base seed (2 outputs), then `RandomSampler` takes `randperm(n)`.
 /// Element `s` is the dataset index used at training step `s` of the epoch.
@@ -92,6 +123,24 @@ mod tests {
         let mut sorted = order.clone();
         sorted.sort_unstable();
         assert!(sorted.iter().enumerate().all(|(i, &v)| i == v));
+    }
+
+    #[test]
+    fn rand_core_traits_follow_the_stream() {
+        use rand::RngExt;
+        use rand_core::Rng;
+        let mut a = TorchRng::new(7);
+        let mut b = TorchRng::new(7);
+        assert_eq!(Rng::next_u32(&mut a), b.next_u32());
+        let (hi, lo) = (u64::from(b.next_u32()), u64::from(b.next_u32()));
+        assert_eq!(Rng::next_u64(&mut a), (hi << 32) | lo);
+        let mut bytes = [0u8; 6];
+        a.fill_bytes(&mut bytes);
+        let (w0, w1) = (b.next_u32().to_le_bytes(), b.next_u32().to_le_bytes());
+        assert_eq!(bytes, [w0[0], w0[1], w0[2], w0[3], w1[0], w1[1]]);
+        // Usable by rand's samplers.
+        let x: u32 = a.random_range(10..20);
+        assert!((10..20).contains(&x));
     }
 
     #[test]

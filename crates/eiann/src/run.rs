@@ -15,12 +15,7 @@ use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
 use crate::train::{train, Interval, TrainEvent, TrainOptions};
 
-/// The Figure 3 network config, relative to the repository root.
-pub const FIGURE3_CONFIG: &str =
-    "data/network_config/mnist/20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized.yaml";
-
-/// The original network's checkpoint 30 (PyTorch EIANN, seeds 66049/257), relative to the repository root.
-pub const REFERENCE_STATE: &str = "data/reference/eiann_pytorch_66049_257_step2999.npz";
+pub use crate::figure3::params::{CONFIG as FIGURE3_CONFIG, REFERENCE_STATE};
 
 /// What to train: the arguments of `eiann train`.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,11 +45,11 @@ impl RunSpec {
     pub fn figure3(config: impl Into<PathBuf>) -> RunSpec {
         RunSpec {
             config: config.into(),
-            network_seed: 66049,
-            data_seed: 257,
-            steps: 3000,
+            network_seed: crate::figure3::params::NETWORK_SEED,
+            data_seed: crate::figure3::params::DATA_SEED,
+            steps: crate::figure3::params::TRAIN_STEPS,
             epochs: 1,
-            checkpoint_every: Some(100),
+            checkpoint_every: Some(crate::figure3::params::CHECKPOINT_EVERY),
             val_every: None,
             test: false,
             threads: 0,

@@ -22,13 +22,9 @@ pub enum DendriteSeries {
     InLoop,
 }
 
-/// The crop the figure uses: rows 4..24 of the 30-step series (row 10 = last sensory step, row 11 =
-/// first supervised step).
-pub const FIGURE_CROP: std::ops::Range<usize> = 4..25;
-/// Row of the crop holding the last sensory (forward) step.
-pub const BEFORE_NUDGE_ROW: usize = 10;
-/// Row of the crop holding the first supervised (backward) step.
-pub const AFTER_NUDGE_ROW: usize = 11;
+/// The figure's crop and nudge rows, defined in [`crate::figure3::params`] (re-exported here for the
+/// series' users).
+pub use crate::figure3::params::{AFTER_NUDGE_ROW, BEFORE_NUDGE_ROW, CROP as FIGURE_CROP};
 
 /// Activity and dendritic-state series of every population for one sample.
 #[derive(Debug, Clone)]

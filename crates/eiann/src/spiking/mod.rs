@@ -11,13 +11,13 @@
 //! 2. Spikes become currents, eligibility traces and soma/dendrite potentials
 //!    ([`two_compartment`]); output spikes are drawn from the somatic potential.
 //! 3. [`weight_change`] forms the notebook's `rate_dW` and `spiking_dW`; [`stats`] measures their
-//!    agreement (per unit, pooled, over runs, over maximal rates).
+//!    agreement (per unit, pooled, over runs); [`sweep`] sweeps the maximal rate with many spike
+//!    seeds and bootstrap intervals, beside the noise-only prediction of [`theory`].
 //!
 //! [`simulate_units`] runs the notebook's two-unit experiment; [`simulate_population`] runs every
-//! postsynaptic unit through the same code. [`fixture`] replays the `fig3*.npz` parity fixtures.
+//! postsynaptic unit through the same code.
 //! All parameters live in [`SpikingParams`].
 
-pub mod fixture;
 pub mod numpy_rng;
 pub mod params;
 pub mod poisson;
@@ -25,6 +25,8 @@ pub mod population;
 pub mod rates;
 pub mod simulation;
 pub mod stats;
+pub mod sweep;
+pub mod theory;
 pub mod two_compartment;
 pub mod upsample;
 pub mod weight_change;
@@ -33,7 +35,8 @@ pub use numpy_rng::NumpyRandomState;
 pub use params::{NumpyScalars, SpikingParams, DT_MS};
 pub use poisson::generate_inhomogeneous_poisson_spikes;
 pub use population::{
-    generate_presynaptic_spikes, Compartment, PresynapticPopulation, PresynapticSpikes, H2E_INPUTS,
+    generate_presynaptic_spikes, spiking_inputs, Compartment, PresynapticPopulation,
+    PresynapticSpikes, SpikingInput,
 };
 pub use simulation::{simulate_population, simulate_units, SpikingRun};
 pub use weight_change::{DtpPlasticity, WeightChanges};

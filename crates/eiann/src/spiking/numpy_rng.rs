@@ -55,6 +55,8 @@ impl NumpyRandomState {
     }
 }
 
+crate::rng::mt32_rand_core!(NumpyRandomState);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +74,19 @@ mod tests {
             got,
             [0.3745401188473625, 0.9507143064099162, 0.7319939418114051]
         );
+    }
+
+    #[test]
+    fn rand_core_words_are_numpys() {
+        // A 64-bit word is two consecutive MT outputs, the first in the high half (NumPy's
+        // mt19937_next64).
+        use rand_core::Rng;
+        let mut a = NumpyRandomState::new(42);
+        let mut b = NumpyRandomState::new(42);
+        let w = Rng::next_u64(&mut a);
+        assert_eq!(w >> 32, u64::from(b.next_u32()));
+        assert_eq!(w & 0xFFFF_FFFF, u64::from(b.next_u32()));
+        assert_eq!(Rng::next_u32(&mut a), b.next_u32());
     }
 
     #[test]

@@ -77,6 +77,31 @@ impl Default for SpikingParams {
 }
 
 impl SpikingParams {
+    /// The notebook's parameters with the time constants of `population` in `spec`:
+    /// `tau_soma = tau_ET = τ · ms_per_rate_step` (τ the population's integration time constant in
+    /// steps, the network `tau` unless the population sets one) and `tau_dend = ms_per_rate_step`
+    /// (one rate step), as the notebook's `tau_neuron = network.tau * time_coefficient`,
+    /// `tau_dend = time_coefficient`.
+    ///
+    /// Errors: `population` is not in `spec`; `ms_per_rate_step` is 0.
+    pub fn from_network(
+        spec: &crate::config::NetworkSpec,
+        population: &str,
+        ms_per_rate_step: usize,
+    ) -> crate::Result<SpikingParams> {
+        let pop = &spec.populations[spec.population_index(population)?];
+        let step = ms_per_rate_step as f32;
+        let params = SpikingParams {
+            ms_per_rate_step,
+            tau_soma_ms: pop.tau * step,
+            tau_dend_ms: step,
+            tau_et_ms: pop.tau * step,
+            ..SpikingParams::default()
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
     /// Presynaptic rate cap in Hz, `1000 / refractory_ms` (the notebook's
     /// `torch.clip(..., 0, 1000/(refractory_period))`).
     pub fn rate_cap_hz(&self) -> f64 {

@@ -9,25 +9,51 @@ use super::poisson::generate_with_buffer;
 use super::rates::poisson_rates;
 use crate::{Error, Result};
 
-/// Which compartment of the postsynaptic neuron a projection targets (EIANN `projection.compartment`:
-/// `'dend'` or soma).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compartment {
-    /// Somatic input (H1E, H2SomaI for H2E).
-    Soma,
-    /// Dendritic input (H2DendI, OutputE for H2E).
-    Dendrite,
+pub use crate::config::Compartment;
+
+/// One projection the spiking model simulates, read from the network config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpikingInput {
+    /// Projection name, `<post>_<pre>` (e.g. `H2E_H1E`).
+    pub projection: String,
+    /// Presynaptic population (e.g. `H1E`).
+    pub pre: String,
+    /// Target compartment (`compartment: dend` → dendrite, else soma).
+    pub compartment: Compartment,
+    /// `direction: R`: the presynaptic rates arrive one rate step late.
+    pub recurrent: bool,
 }
 
-/// The inputs of H2E in the figure, in the notebook's projection order (= RNG order):
-/// `(presynaptic population, compartment, recurrent)` for `H2E_H1E`, `H2E_H2SomaI`, `H2E_H2DendI`,
-/// `H2E_OutputE`.
-pub const H2E_INPUTS: [(&str, Compartment, bool); 4] = [
-    ("H1E", Compartment::Soma, false),
-    ("H2SomaI", Compartment::Soma, true),
-    ("H2DendI", Compartment::Dendrite, true),
-    ("OutputE", Compartment::Dendrite, false),
-];
+/// Every projection onto `population` in `spec`, in projection (YAML) order — the notebook's
+/// `for projection in population:` loop, whose order is also the spike generator's RNG order. For H2E
+/// of Figure 3: H1E (soma), H2SomaI (soma, recurrent), H2DendI (dendrite, recurrent), OutputE
+/// (dendrite).
+///
+/// Errors: `population` is not in `spec`, or nothing projects onto it.
+pub fn spiking_inputs(
+    spec: &crate::config::NetworkSpec,
+    population: &str,
+) -> Result<Vec<SpikingInput>> {
+    let post = spec.population_index(population)?;
+    let inputs: Vec<SpikingInput> = spec
+        .projections
+        .iter()
+        .filter(|p| p.post == post)
+        .map(|p| SpikingInput {
+            projection: p.name.clone(),
+            pre: spec.populations[p.pre].fullname.clone(),
+            compartment: p.compartment,
+            recurrent: p.direction == crate::config::Direction::Recurrent,
+        })
+        .collect();
+    if inputs.is_empty() {
+        return Err(Error::invalid(
+            format!("population {population}"),
+            "no projection reaches it, nothing to simulate",
+        ));
+    }
+    Ok(inputs)
+}
 
 /// One projection onto the simulated (postsynaptic) population, described by plain arrays: the
 /// notebook's `for projection in population:` loop body reads exactly these fields.

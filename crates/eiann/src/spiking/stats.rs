@@ -1,5 +1,5 @@
-//! Agreement statistics between spiking and rate-model weight changes (per unit, pooled, over runs
-//! and over maximal firing rates); with the `tables` feature (default) also as polars tables.
+//! Agreement statistics between spiking and rate-model weight changes (per unit, pooled, over runs;
+//! the max-rate sweep is [`super::sweep`]); with the `tables` feature (default) also as polars tables.
 //!
 //! Conventions (all statistics in float64 over the float32 ΔW values):
 //! * **Units whose gate is 0** (inactive before the nudge) have all-zero ΔW in both models; they carry
@@ -18,14 +18,8 @@ use std::path::Path;
 #[cfg(feature = "tables")]
 use polars::prelude::{df, CsvWriter, DataFrame, SerWriter};
 
-#[cfg(feature = "tables")]
-use super::params::SpikingParams;
-#[cfg(feature = "tables")]
-use super::population::PresynapticPopulation;
-#[cfg(feature = "tables")]
-use super::simulation::{simulate_units, SpikingRun};
-#[cfg(feature = "tables")]
-use super::weight_change::{DtpPlasticity, WeightChanges};
+use super::simulation::SpikingRun;
+use super::weight_change::WeightChanges;
 use crate::{Error, Result};
 
 /// Agreement of paired samples `(rate ΔW, spiking ΔW)`.
@@ -45,7 +39,7 @@ pub struct Agreement {
 
 /// Streaming accumulator for [`Agreement`] (sums of x, y, x², y², xy; sign counts).
 #[derive(Debug, Clone, Copy, Default)]
-struct Accumulator {
+pub(crate) struct Accumulator {
     n: usize,
     sx: f64,
     sy: f64,
@@ -57,7 +51,7 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn push(&mut self, x: f32, y: f32) {
+    pub(crate) fn push(&mut self, x: f32, y: f32) {
         let (x64, y64) = (f64::from(x), f64::from(y));
         self.n += 1;
         self.sx += x64;
@@ -73,8 +67,7 @@ impl Accumulator {
         }
     }
 
-    #[cfg(feature = "tables")]
-    fn merge(&mut self, o: &Accumulator) {
+    pub(crate) fn merge(&mut self, o: &Accumulator) {
         self.n += o.n;
         self.sx += o.sx;
         self.sy += o.sy;
@@ -85,7 +78,7 @@ impl Accumulator {
         self.same_sign += o.same_sign;
     }
 
-    fn finish(&self) -> Agreement {
+    pub(crate) fn finish(&self) -> Agreement {
         if self.n == 0 {
             return Agreement::default();
         }
@@ -127,8 +120,7 @@ pub fn agreement(rate_dw: &[f32], spiking_dw: &[f32]) -> Result<Agreement> {
     Ok(accumulate(rate_dw, spiking_dw).finish())
 }
 
-#[cfg(feature = "tables")]
-fn weight_changes_of(run: &SpikingRun) -> Result<&WeightChanges> {
+pub(crate) fn weight_changes_of(run: &SpikingRun) -> Result<&WeightChanges> {
     run.weight_changes.as_ref().ok_or_else(|| {
         Error::invalid(
             "spiking run",
@@ -137,9 +129,8 @@ fn weight_changes_of(run: &SpikingRun) -> Result<&WeightChanges> {
     })
 }
 
-#[cfg(feature = "tables")]
 /// Per-unit accumulators of the gated units and their pooled sum.
-fn unit_accumulators(dw: &WeightChanges) -> (Vec<Option<Accumulator>>, Accumulator) {
+pub(crate) fn unit_accumulators(dw: &WeightChanges) -> (Vec<Option<Accumulator>>, Accumulator) {
     let mut pooled = Accumulator::default();
     let per_unit = (0..dw.units.len())
         .map(|k| {
@@ -300,84 +291,6 @@ pub fn aggregate_agreement(runs: &[LabeledRun<'_>]) -> Result<DataFrame> {
         "sign_agreement" => sign,
         "mean_unit_r" => mean_r,
         "sd_unit_r" => sd_r,
-    )
-    .map_err(table_error)
-}
-
-#[cfg(feature = "tables")]
-/// How agreement grows with the maximal firing rate: for every `max_rate_hz` in `rates_hz` and every
-/// seed in `seeds`, simulate `units` with `base` parameters except `max_rate_hz` and `seed`, and pool
-/// the gated units of all seeds of that rate. Columns: `max_rate_hz`, `n_seeds`,
-/// `mean_pre_spikes` (mean spike count per neuron of the plastic population, averaged over seeds),
-/// `pearson_r`, `slope`, `intercept`, `sign_agreement` (pooled), `mean_run_r`, `sd_run_r` (over the
-/// per-seed pooled correlations).
-///
-/// Presynaptic rates are still capped at `1000 / refractory_ms` Hz, so rates beyond the cap saturate
-/// for active neurons.
-pub fn max_rate_sweep(
-    pops: &[PresynapticPopulation<'_>],
-    plasticity: &DtpPlasticity<'_>,
-    units: &[usize],
-    base: &SpikingParams,
-    rates_hz: &[f64],
-    seeds: &[u32],
-) -> Result<DataFrame> {
-    if rates_hz.is_empty() || seeds.is_empty() {
-        return Err(Error::invalid(
-            "max-rate sweep",
-            "need at least one rate and one seed",
-        ));
-    }
-    let mut col_rate = Vec::new();
-    let mut col_seeds = Vec::new();
-    let mut col_spikes = Vec::new();
-    let mut r = Vec::new();
-    let mut slope = Vec::new();
-    let mut intercept = Vec::new();
-    let mut sign = Vec::new();
-    let mut mean_r = Vec::new();
-    let mut sd_r = Vec::new();
-    for &rate in rates_hz {
-        let mut pooled = Accumulator::default();
-        let mut run_r = Vec::new();
-        let mut spikes = 0.0;
-        for &seed in seeds {
-            let params = SpikingParams {
-                max_rate_hz: rate,
-                seed,
-                ..base.clone()
-            };
-            let run = simulate_units(pops, Some(plasticity), units, &params)?;
-            let pre = run.population(plasticity.pre)?;
-            spikes += pre.n_spikes() as f64 / pre.n_neurons().max(1) as f64;
-            let (_, acc) = unit_accumulators(weight_changes_of(&run)?);
-            if let Some(x) = acc.finish().pearson_r {
-                run_r.push(x);
-            }
-            pooled.merge(&acc);
-        }
-        let a = pooled.finish();
-        let (m, s) = mean_sd(&run_r);
-        col_rate.push(rate);
-        col_seeds.push(seeds.len() as i64);
-        col_spikes.push(spikes / seeds.len() as f64);
-        r.push(a.pearson_r);
-        slope.push(a.slope);
-        intercept.push(a.intercept);
-        sign.push(a.sign_agreement);
-        mean_r.push(m);
-        sd_r.push(s);
-    }
-    df!(
-        "max_rate_hz" => col_rate,
-        "n_seeds" => col_seeds,
-        "mean_pre_spikes" => col_spikes,
-        "pearson_r" => r,
-        "slope" => slope,
-        "intercept" => intercept,
-        "sign_agreement" => sign,
-        "mean_run_r" => mean_r,
-        "sd_run_r" => sd_r,
     )
     .map_err(table_error)
 }

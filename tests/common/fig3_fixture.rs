@@ -1,25 +1,31 @@
-//! Replays a `fig3*.npz` parity fixture through the two-unit simulation and measures the difference
-//! of every spiking array (reusable by the integration test and by tools).
+//! Test support (shared by `tests/spiking_parity.rs`, `tests/parity.rs` and `benches/spiking.rs`):
+//! replays a `fig3*.npz` parity fixture through the two-unit simulation and measures the difference of
+//! every spiking array against its tolerance.
+#![allow(dead_code)] // each including target uses a part
 
 use std::path::Path;
 
+use eiann::figure3::params::{self, BEFORE_NUDGE_ROW, CONFIG, PLASTIC_PRE, POPULATION};
+use eiann::npz::Npz;
+use eiann::spiking::{
+    simulate_units, DtpPlasticity, PresynapticPopulation, SpikingInput, SpikingParams, SpikingRun,
+};
+use eiann::{Error, NetworkSpec, Result};
 use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 
-use super::params::SpikingParams;
-use super::population::{PresynapticPopulation, H2E_INPUTS};
-use super::simulation::{simulate_units, SpikingRun};
-use super::weight_change::DtpPlasticity;
-use crate::npz::Npz;
-use crate::{Error, Result};
-
-/// Crop row that gates learning in the figure (`before_nudge_idx`).
-pub const BEFORE_NUDGE_ROW: usize = 10;
+/// The spiking inputs of the figure's population, read from the Figure 3 config (the fixtures store
+/// one array per presynaptic population, named after it).
+pub fn figure_inputs() -> Result<Vec<SpikingInput>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let spec = NetworkSpec::from_file(root.join(CONFIG))?;
+    params::inputs(&spec, POPULATION)
+}
 
 /// The inputs of the figure-3 spiking cells as stored in a `fig3*.npz` fixture (owned arrays).
 #[derive(Debug, Clone)]
 pub struct Fig3Inputs {
-    /// `(name, cropped activity (21, n), weight H2E_<name> (500, n))` in [`H2E_INPUTS`] order.
-    pub presynaptic: Vec<(String, Array2<f32>, Array2<f32>)>,
+    /// `(input, cropped activity (21, n), weight H2E_<name> (500, n))` in projection order.
+    pub presynaptic: Vec<(SpikingInput, Array2<f32>, Array2<f32>)>,
     /// Cropped H2E activity `(21, 500)` (`activity_dynamics_cropped/H2E`).
     pub soma_activity: Array2<f32>,
     /// Cropped H2E dendritic state `(21, 500)` (`dendritic_state_H2E_cropped`).
@@ -53,11 +59,11 @@ impl Fig3Inputs {
     /// Read the inputs from an opened fixture.
     pub fn from_npz(npz: &Npz, file: &str) -> Result<Fig3Inputs> {
         let mut presynaptic = Vec::new();
-        for (name, _, _) in H2E_INPUTS {
-            let akey = format!("activity_dynamics_cropped/{name}");
-            let wkey = format!("weight/H2E_{name}");
+        for input in figure_inputs()? {
+            let akey = format!("activity_dynamics_cropped/{}", input.pre);
+            let wkey = format!("weight/{}", input.projection);
             presynaptic.push((
-                name.to_string(),
+                input,
                 dim2(npz.f32(&akey)?, file, &akey)?,
                 dim2(npz.f32(&wkey)?, file, &wkey)?,
             ));
@@ -86,23 +92,20 @@ impl Fig3Inputs {
     pub fn populations(&self) -> Vec<PresynapticPopulation<'_>> {
         self.presynaptic
             .iter()
-            .zip(H2E_INPUTS)
-            .map(
-                |((name, a, w), (_, compartment, recurrent))| PresynapticPopulation {
-                    name,
-                    activity: a.view(),
-                    weight: w.view(),
-                    recurrent,
-                    compartment,
-                },
-            )
+            .map(|(input, a, w)| PresynapticPopulation {
+                name: &input.pre,
+                activity: a.view(),
+                weight: w.view(),
+                recurrent: input.recurrent,
+                compartment: input.compartment,
+            })
             .collect()
     }
 
     /// The H2E ← H1E plasticity inputs.
     pub fn plasticity(&self) -> DtpPlasticity<'_> {
         DtpPlasticity {
-            pre: "H1E",
+            pre: PLASTIC_PRE,
             soma_activity: self.soma_activity.view(),
             dendritic_state: self.dendritic_state.view(),
             learning_rate: self.learning_rate,
@@ -207,7 +210,8 @@ pub fn compare_run(npz: &Npz, file: &str, run: &SpikingRun) -> Result<ParityRepo
             tolerance,
         })
     };
-    for (name, _, _) in H2E_INPUTS {
+    let inputs = figure_inputs()?;
+    for name in inputs.iter().map(|i| &i.pre) {
         let flat_key = format!("spike/pre_spike_times_flat/{name}");
         let flat = dim1(npz.i64(&flat_key)?, file, &flat_key)?;
         let count_key = format!("spike/pre_spike_counts/{name}");
@@ -246,7 +250,7 @@ pub fn compare_run(npz: &Npz, file: &str, run: &SpikingRun) -> Result<ParityRepo
         inf_unless(shape_ok, max_abs_diff(&run.dend_v, &dend)),
         VOLTAGE_TOLERANCE,
     );
-    for (name, _, _) in H2E_INPUTS {
+    for name in inputs.iter().map(|i| &i.pre) {
         let key = format!("spike/ET_final/{name}");
         let expected = dim1(npz.f32(&key)?, file, &key)?;
         let got = run.final_eligibility(name)?;

@@ -22,20 +22,21 @@ use crate::figures::{
     SpikingPanel,
 };
 use crate::network::Network;
-use crate::run::{load_saved, train_run, RunSpec, SavedNetwork, FIGURE3_CONFIG, REFERENCE_STATE};
-use crate::series::{example_units, DendriteSeries, DynamicsSeries, BEFORE_NUDGE_ROW, FIGURE_CROP};
-use crate::spiking::population::{Compartment, PresynapticPopulation, H2E_INPUTS};
+use crate::run::{load_saved, train_run, RunSpec, SavedNetwork};
+use crate::series::{example_units, DendriteSeries, DynamicsSeries};
+use crate::spiking::population::{Compartment, PresynapticPopulation};
 use crate::spiking::upsample::zoom_linear_1d;
 use crate::spiking::{
     simulate_population, simulate_units, DtpPlasticity, SpikingParams, SpikingRun,
 };
 
-/// The population whose units the figure shows.
-pub const POPULATION: &str = "H2E";
-/// The published example units (positive, negative) of the original network.
-pub const PUBLISHED_UNITS: (usize, usize) = (88, 51);
-/// The checkpoint the notebook loads (`param_history[30]`, train step 2999).
-pub const CHECKPOINT_STEP: usize = 2999;
+pub mod params;
+
+use params::{
+    BEFORE_NUDGE_ROW, CONFIG, CONFIG_NAME, CROP, DATA_SEED, MS_PER_RATE_STEP, NETWORK_SEED,
+    PLASTIC_PRE, REFERENCE_STATE,
+};
+pub use params::{CHECKPOINT_STEP, POPULATION, PUBLISHED_UNITS};
 
 /// One presynaptic population of H2E: name, cropped rates (21 × n), weight H2E ← pop (500 × n),
 /// recurrent?, target compartment.
@@ -85,8 +86,8 @@ impl Figure3 {
         let x = split.image(sample_index).to_vec();
         let t = split.target(sample_index);
         let series = DynamicsSeries::compute(&mut network, &x, &t, DendriteSeries::Figure)?;
-        let dendritic_state = series.dendrite_crop(POPULATION, FIGURE_CROP)?;
-        let soma_activity = series.activity_crop(POPULATION, FIGURE_CROP)?;
+        let dendritic_state = series.dendrite_crop(POPULATION, CROP)?;
+        let soma_activity = series.activity_crop(POPULATION, CROP)?;
         let units = match units {
             Some(u) => u,
             None => example_units(dendritic_state.view(), soma_activity.view())?,
@@ -99,9 +100,10 @@ impl Figure3 {
             ));
         }
         let spec = network.spec();
-        let learning_rate = match spec.projections[spec.projection_index("H2E_H1E")?].rule {
+        let plastic = format!("{POPULATION}_{PLASTIC_PRE}");
+        let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
             Rule::BpLike2L { learning_rate, .. } => learning_rate,
-            _ => return Err(Error::invalid("H2E_H1E", "has no BP_like_2L rule")),
+            _ => return Err(Error::invalid(plastic, "has no BP_like_2L rule")),
         };
         Ok(Figure3 {
             source: source.into(),
@@ -121,7 +123,7 @@ impl Figure3 {
     pub fn original(repo_root: &Path, mnist: &Mnist) -> Result<Figure3> {
         let saved = load_saved(
             &repo_root.join(REFERENCE_STATE),
-            Some(&repo_root.join(FIGURE3_CONFIG)),
+            Some(&repo_root.join(CONFIG)),
         )?;
         Self::from_saved(
             "original PyTorch EIANN (checkpoint 30)",
@@ -157,7 +159,7 @@ impl Figure3 {
     pub fn own_run(repo_root: &Path, pickle: &Path, mnist: &Mnist) -> Result<Figure3> {
         if !pickle.exists() {
             let out = train_run(
-                &RunSpec::figure3(repo_root.join(FIGURE3_CONFIG)),
+                &RunSpec::figure3(repo_root.join(CONFIG)),
                 mnist,
                 &mut |_| {},
             )?;
@@ -175,12 +177,7 @@ impl Figure3 {
 
     /// EIANN's default pickle location for the Figure 3 run under `repo_root`.
     pub fn default_pickle(repo_root: &Path) -> PathBuf {
-        crate::checkpoint::default_checkpoint_path(
-            repo_root,
-            "20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized",
-            66049,
-            257,
-        )
+        crate::checkpoint::default_checkpoint_path(repo_root, CONFIG_NAME, NETWORK_SEED, DATA_SEED)
     }
 
     /// Dendritic state of `unit` at the last cropped row (backward step 9).
@@ -197,48 +194,59 @@ impl Figure3 {
         )
     }
 
-    /// The presynaptic populations of H2E with their cropped rates and weights, in the notebook's order.
+    /// The spiking parameters of [`POPULATION`], derived from this network's config
+    /// ([`params::spiking_params`]; the notebook's values for the Figure 3 config).
+    pub fn spiking_params(&self) -> Result<SpikingParams> {
+        params::spiking_params(self.network.spec(), POPULATION)
+    }
+
+    /// The presynaptic populations of [`POPULATION`] (every projection onto it, read from the config)
+    /// with their cropped rates and weights, in projection order.
     fn presynaptic(&self) -> Result<Vec<Presynaptic>> {
-        H2E_INPUTS
-            .iter()
-            .map(|&(name, compartment, recurrent)| {
+        params::inputs(self.network.spec(), POPULATION)?
+            .into_iter()
+            .map(|input| {
                 Ok((
-                    name.to_string(),
-                    self.series.activity_crop(name, FIGURE_CROP)?,
-                    self.network.weight(&format!("{POPULATION}_{name}"))?,
-                    recurrent,
-                    compartment,
+                    input.pre.clone(),
+                    self.series.activity_crop(&input.pre, CROP)?,
+                    self.network.weight(&input.projection)?,
+                    input.recurrent,
+                    input.compartment,
                 ))
             })
             .collect()
     }
 
-    #[cfg(feature = "tables")]
-    /// Agreement of spiking and rate ΔW as the maximum firing rate varies (see
-    /// [`crate::spiking::stats::max_rate_sweep`]), for `units` (default: the two example units).
+    /// The max-rate sweep of the spiking-vs-rate agreement ([`crate::spiking::sweep::max_rate_sweep`])
+    /// for `units` (default: every unit active before the nudge), from the default spiking parameters.
     pub fn max_rate_sweep(
         &self,
-        rates_hz: &[f64],
-        seeds: &[u32],
+        spec: &crate::spiking::sweep::SweepSpec,
         units: Option<&[usize]>,
-    ) -> Result<polars::prelude::DataFrame> {
+    ) -> Result<crate::spiking::sweep::Sweep> {
         let pre = self.presynaptic()?;
         let pops = Self::populations(&pre);
         let plasticity = self.plasticity();
-        let example = [self.units.0, self.units.1];
-        crate::spiking::stats::max_rate_sweep(
+        let active = self.active_units();
+        crate::spiking::sweep::max_rate_sweep(
             &pops,
             &plasticity,
-            units.unwrap_or(&example),
-            &SpikingParams::default(),
-            rates_hz,
-            seeds,
+            units.unwrap_or(&active),
+            &self.spiking_params()?,
+            spec,
         )
+    }
+
+    /// The H2E units active before the nudge (the learning gate is open).
+    pub fn active_units(&self) -> Vec<usize> {
+        (0..self.soma_activity.ncols())
+            .filter(|&u| self.soma_activity[[BEFORE_NUDGE_ROW, u]] > 0.0)
+            .collect()
     }
 
     fn plasticity(&self) -> DtpPlasticity<'_> {
         DtpPlasticity {
-            pre: "H1E",
+            pre: PLASTIC_PRE,
             soma_activity: self.soma_activity.view(),
             dendritic_state: self.dendritic_state.view(),
             learning_rate: self.learning_rate,
@@ -275,6 +283,11 @@ impl Figure3 {
         self.simulate(params, Some(&[self.units.0, self.units.1]))
     }
 
+    /// The same equations for the given units of [`POPULATION`].
+    pub fn simulate_units(&self, params: &SpikingParams, units: &[usize]) -> Result<SpikingRun> {
+        self.simulate(params, Some(units))
+    }
+
     /// The same equations for all 500 H2E units at once.
     pub fn simulate_all_units(&self, params: &SpikingParams) -> Result<SpikingRun> {
         self.simulate(params, None)
@@ -292,9 +305,9 @@ impl Figure3 {
                 "the panel needs a run of exactly the two example units",
             ));
         }
-        let h1e = run.population("H1E")?;
+        let h1e = run.population(PLASTIC_PRE)?;
         let rows = first_active_rows_reversed(&h1e.spike_times, 10);
-        let et = run.eligibility("H1E")?;
+        let et = run.eligibility(PLASTIC_PRE)?;
         let first10 = |name: &str| -> Result<Vec<Vec<i64>>> {
             Ok(run
                 .population(name)?
@@ -321,7 +334,7 @@ impl Figure3 {
 
     /// Input of panel 3: rate-model dendritic state upsampled ×20 vs the spiking dendrite potential.
     pub fn dendrite_comparison_panel(&self, run: &SpikingRun) -> Result<DendriticComparisonPanel> {
-        let c = SpikingParams::default().ms_per_rate_step;
+        let c = MS_PER_RATE_STEP;
         let up = |u: usize| zoom_linear_1d(&self.dendritic_state.column(u).to_vec(), c);
         Ok(DendriticComparisonPanel {
             rate: [up(self.units.0)?, up(self.units.1)?],
@@ -336,19 +349,19 @@ impl Figure3 {
         run: &SpikingRun,
         unit: usize,
     ) -> Result<EligibilityTracePanel> {
-        let a = self.series.activity_crop("H1E", FIGURE_CROP)?;
+        let a = self.series.activity_crop(PLASTIC_PRE, CROP)?;
         if unit >= a.ncols() {
             return Err(Error::invalid(
                 "H1E unit",
                 format!("{unit} out of range for {} units", a.ncols()),
             ));
         }
-        let c = SpikingParams::default().ms_per_rate_step;
+        let c = MS_PER_RATE_STEP;
         Ok(EligibilityTracePanel {
             unit,
             pre_rate: zoom_linear_1d(&a.column(unit).to_vec(), c)?,
-            trace: run.eligibility("H1E")?.column(unit).to_vec(),
-            population: "H1E".to_string(),
+            trace: run.eligibility(PLASTIC_PRE)?.column(unit).to_vec(),
+            population: PLASTIC_PRE.to_string(),
         })
     }
 }
@@ -407,4 +420,148 @@ pub fn column_values(df: &polars::prelude::DataFrame, name: &str) -> Result<Vec<
     Ok((0..ca.len())
         .map(|i| ca.get(i).map_or(f32::NAN, |x| x as f32))
         .collect())
+}
+
+/// The spiking-vs-rate agreement of one sample's whole-population run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleAgreement {
+    /// MNIST training-file index.
+    pub sample_index: usize,
+    /// Units active before the nudge (learning gate on).
+    pub n_gated: usize,
+    /// Pearson r pooled over the gated units' synapses (`None` if undefined).
+    pub pooled_r: Option<f64>,
+    /// OLS slope of spiking on rate ΔW, pooled.
+    pub slope: Option<f64>,
+    /// Pearson r of every gated unit whose r is defined.
+    pub unit_r: Vec<f64>,
+}
+
+/// Spiking-vs-rate agreement of `population` of `network` on each of `samples` (MNIST training
+/// indices): for every sample, the 30-step rate series (forward + backward pass, as in the figure),
+/// then the spiking model on every unit of `population` with the parameters and inputs derived from
+/// the network's config ([`params::spiking_params`], [`params::inputs`]) and the plastic projection
+/// `<population>_<plastic_pre>`. Works for any network and population of the DTP family; the learning
+/// rate only scales both ΔW, so the statistics do not depend on it (1.0 is used for rules without one).
+///
+/// Samples run on `threads` threads (0 = all cores); results are in `samples` order and independent of
+/// the thread count (every sample uses the notebook's spike seed).
+///
+/// Errors: a sample index outside the training set, an unknown population or projection, and whatever
+/// the series or the spiking model reject.
+pub fn agreement_over_samples(
+    network: &Network,
+    mnist: &Mnist,
+    samples: &[usize],
+    population: &str,
+    plastic_pre: &str,
+    threads: usize,
+) -> Result<Vec<SampleAgreement>> {
+    let split = mnist.full_dataset();
+    if let Some(&bad) = samples.iter().find(|&&s| s >= split.len()) {
+        return Err(Error::invalid(
+            "sample index",
+            format!("{bad} is not in the {} training images", split.len()),
+        ));
+    }
+    let spec = network.spec();
+    let params = params::spiking_params(spec, population)?;
+    let inputs = params::inputs(spec, population)?;
+    let plastic = format!("{population}_{plastic_pre}");
+    let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
+        Rule::BpLike2L { learning_rate, .. } => learning_rate,
+        _ => 1.0,
+    };
+    let weights: Vec<Array2<f32>> = inputs
+        .iter()
+        .map(|i| network.weight(&i.projection))
+        .collect::<Result<_>>()?;
+    // Each sample starts from a fresh copy of the network (as `Figure3::from_network` does), so a
+    // sample's result does not depend on which samples ran before it on the same thread.
+    let one = |sample: usize| -> Result<SampleAgreement> {
+        let mut net = network.clone();
+        let x = split.image(sample).to_vec();
+        let t = split.target(sample);
+        let series = DynamicsSeries::compute(&mut net, &x, &t, DendriteSeries::Figure)?;
+        let dendritic_state = series.dendrite_crop(population, CROP)?;
+        let soma_activity = series.activity_crop(population, CROP)?;
+        let activities: Vec<Array2<f32>> = inputs
+            .iter()
+            .map(|i| series.activity_crop(&i.pre, CROP))
+            .collect::<Result<_>>()?;
+        let pops: Vec<PresynapticPopulation<'_>> = inputs
+            .iter()
+            .zip(activities.iter().zip(&weights))
+            .map(|(i, (a, w))| PresynapticPopulation {
+                name: &i.pre,
+                activity: a.view(),
+                weight: w.view(),
+                recurrent: i.recurrent,
+                compartment: i.compartment,
+            })
+            .collect();
+        let plasticity = DtpPlasticity {
+            pre: plastic_pre,
+            soma_activity: soma_activity.view(),
+            dendritic_state: dendritic_state.view(),
+            learning_rate,
+            before_nudge_row: BEFORE_NUDGE_ROW,
+        };
+        let run = simulate_population(&pops, Some(&plasticity), &params)?;
+        let (rate, spiking) = pooled_dw(&run)?;
+        let pooled = crate::spiking::stats::agreement(&rate, &spiking)?;
+        let unit_r = unit_pearson_r(&run)?.into_iter().map(f64::from).collect();
+        let n_gated = run
+            .weight_changes
+            .as_ref()
+            .map_or(0, |w| w.gate.iter().filter(|&&g| g).count());
+        Ok(SampleAgreement {
+            sample_index: sample,
+            n_gated,
+            pooled_r: pooled.pearson_r,
+            slope: pooled.slope,
+            unit_r,
+        })
+    };
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .clamp(1, samples.len().max(1));
+    let chunk = samples.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<SampleAgreement>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = samples
+            .chunks(chunk)
+            .map(|part| {
+                let one = &one;
+                s.spawn(move || part.iter().map(|&i| one(i)).collect())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::invalid(
+                        "sample agreement",
+                        "a worker thread panicked",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(samples.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// `n` distinct MNIST training indices (of the 50,000) drawn with `rand`'s `StdRng` from `seed`, in
+/// ascending order: the samples of the many-sample agreement. `n` is capped at 50,000.
+pub fn agreement_samples(n: usize, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut v = rand::seq::index::sample(&mut rng, 50_000, n.min(50_000)).into_vec();
+    v.sort_unstable();
+    v
 }
