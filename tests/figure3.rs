@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use eiann::data::Mnist;
 use eiann::figure3::Figure3;
-use eiann::figures;
+use eiann_plot as figures;
 use eiann::spiking::stats::agreement;
 use eiann::spiking::SpikingParams;
 

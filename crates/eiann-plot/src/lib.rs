@@ -21,10 +21,10 @@
 //! rendering needs no system fonts; the SVG names `Lato` first with sans-serif fallbacks.
 //!
 //! ```
-//! use eiann::figures::{rate_dynamics_example, RateDynamicsPanel};
+//! use eiann_plot::{rate_dynamics_example, RateDynamicsPanel};
 //! let d = ndarray::Array2::<f32>::from_shape_fn((21, 100), |(t, u)| ((t * u) as f32 * 0.1).sin());
 //! let a = d.mapv(|v| v.max(0.0));
-//! let fig = rate_dynamics_example(&RateDynamicsPanel::new(d.view(), a.view(), (88, 51)), None)?;
+//! let fig = rate_dynamics_example(&RateDynamicsPanel::new(d, a, (88, 51)), None)?;
 //! assert_eq!(fig.size_px(), (705, 600));
 //! assert!(fig.svg().contains("Timestep from nudge"));
 //! # Ok::<(), eiann::Error>(())

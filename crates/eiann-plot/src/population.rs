@@ -6,39 +6,11 @@ use super::canvas::{HAlign, Paint};
 use super::figure::Figure;
 use super::panels::{finish_tight, require_len, require_nonempty, to_f64};
 use super::style::*;
-use crate::{Error, Result};
+use eiann::{Error, Result};
 use std::path::Path;
+pub use eiann::panels::{pearson_r, AgreementVsRatePanel, DwAgreementPanel, PearsonHistogramPanel};
 
-/// Pearson correlation of two equally long series, skipping non-finite pairs; computed by the same
-/// float64 accumulator as every agreement statistic ([`crate::spiking::stats::agreement`]).
-///
-/// Errors if the lengths differ, fewer than two finite pairs remain, or either series is constant.
-pub fn pearson_r(a: &[f32], b: &[f32]) -> Result<f64> {
-    require_len("pearson_r: second series", a.len(), b.len())?;
-    let (x, y): (Vec<f32>, Vec<f32>) = a
-        .iter()
-        .zip(b)
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|(&x, &y)| (x, y))
-        .unzip();
-    if x.len() < 2 {
-        return Err(Error::invalid("pearson_r", "fewer than two finite pairs"));
-    }
-    crate::spiking::stats::agreement(&x, &y)?
-        .pearson_r
-        .ok_or_else(|| Error::invalid("pearson_r", "a series is constant"))
-}
 
-/// Input of [`dw_agreement_scatter`]: ΔW of many units pooled into two equally long vectors.
-#[derive(Debug, Clone, Default)]
-pub struct DwAgreementPanel {
-    /// Rate-model ΔW (x).
-    pub rate_dw: Vec<f32>,
-    /// Spiking-model ΔW (y), same length.
-    pub spiking_dw: Vec<f32>,
-    /// Optional title (e.g. "H2E ← H1E, 500 units").
-    pub title: Option<String>,
-}
 
 /// Population panel: pooled scatter of spiking vs rate ΔW with the identity line, zero lines and the
 /// pooled Pearson r, 2.6 × 2.4 in (`dw_agreement_pooled`). Saved into `out_dir` when given.
@@ -83,14 +55,6 @@ pub fn dw_agreement_scatter(panel: &DwAgreementPanel, out_dir: Option<&Path>) ->
     finish_tight("dw_agreement_pooled", (2.6, 2.4), &[&ax], &[1.0], out_dir)
 }
 
-/// Input of [`pearson_r_histogram`]: one Pearson r per unit.
-#[derive(Debug, Clone, Default)]
-pub struct PearsonHistogramPanel {
-    /// Per-unit correlation of rate vs spiking ΔW (values in −1..=1; non-finite ones are skipped).
-    pub r: Vec<f32>,
-    /// Number of bins over [−1, 1] (0 → 40).
-    pub bins: usize,
-}
 
 /// Population panel: histogram of the per-unit Pearson r over [−1, 1] with the median marked,
 /// 3 × 2 in (`dw_pearson_r_histogram`). Saved into `out_dir` when given.
@@ -153,18 +117,6 @@ pub fn pearson_r_histogram(
     )
 }
 
-/// Input of [`agreement_vs_max_rate`]: one agreement value per tested maximum rate.
-#[derive(Debug, Clone, Default)]
-pub struct AgreementVsRatePanel {
-    /// Maximum firing rates (Hz), x.
-    pub max_rate_hz: Vec<f32>,
-    /// Agreement measure at each rate (e.g. median per-unit Pearson r), y.
-    pub agreement: Vec<f32>,
-    /// Optional spread (e.g. interquartile half-width) drawn as a band of ± spread.
-    pub spread: Option<Vec<f32>>,
-    /// y-axis label ("Median Pearson r" when empty).
-    pub ylabel: String,
-}
 
 /// Population panel: agreement against the maximum rate used for the Poisson conversion, line with
 /// markers and an optional ± spread band, 3 × 2 in (`agreement_vs_max_rate`). Saved into `out_dir` when given.

@@ -2,7 +2,7 @@
 
 use super::canvas::{render_png, render_svg, Scene};
 use super::style::SAVE_DPI;
-use crate::{Error, Result};
+use eiann::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// A rendered figure panel: a 300 dpi PNG and an SVG (text kept as text) of the same drawing.

@@ -9,7 +9,7 @@
 //! embedded font ([`super::font`]) so PNG and SVG place it identically; the SVG keeps it as `<text>`.
 
 use super::font;
-use crate::{Error, Result};
+use eiann::{Error, Result};
 use ab_glyph::{Font, Glyph};
 use ab_glyph_rasterizer::{point, Rasterizer};
 use plotters::prelude::{BitMapBackend, DrawingBackend, RGBAColor, SVGBackend, ShapeStyle};

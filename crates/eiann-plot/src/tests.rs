@@ -108,7 +108,7 @@ fn rate_panel_from_synthetic_data() {
     let (d, a) = synthetic_rate();
     let dir = scratch("rate");
     let fig = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (88, 51)),
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (88, 51)),
         Some(&dir),
     )
     .expect("render");
@@ -256,7 +256,7 @@ fn population_panels_from_synthetic_data() {
 #[test]
 fn evcxr_display_payload_is_base64_png() {
     let (d, a) = synthetic_rate();
-    let fig = rate_dynamics_example(&RateDynamicsPanel::new(d.view(), a.view(), (1, 2)), None)
+    let fig = rate_dynamics_example(&RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2)), None)
         .expect("render");
     let b64 = fig.png_base64();
     assert!(b64.starts_with("iVBORw0KGgo"), "PNG magic in base64");
@@ -267,24 +267,24 @@ fn evcxr_display_payload_is_base64_png() {
 fn bad_input_is_an_error_not_a_panic() {
     let (d, a) = synthetic_rate();
     // Unit out of range.
-    let e = rate_dynamics_example(&RateDynamicsPanel::new(d.view(), a.view(), (500, 1)), None);
-    assert!(matches!(e, Err(crate::Error::Invalid { .. })), "{e:?}");
+    let e = rate_dynamics_example(&RateDynamicsPanel::new(d.clone(), a.clone(), (500, 1)), None);
+    assert!(matches!(e, Err(eiann::Error::Invalid { .. })), "{e:?}");
     // Mismatched shapes.
     let short = a.slice(ndarray::s![..20, ..]).to_owned();
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), short.view(), (1, 2)),
+        &RateDynamicsPanel::new(d.clone(), short.clone(), (1, 2)),
         None,
     );
-    assert!(matches!(e, Err(crate::Error::Shape { .. })), "{e:?}");
+    assert!(matches!(e, Err(eiann::Error::Shape { .. })), "{e:?}");
     // Empty series.
     let empty = Array2::<f32>::zeros((0, 500));
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(empty.view(), empty.view(), (1, 2)),
+        &RateDynamicsPanel::new(empty.clone(), empty.clone(), (1, 2)),
         None,
     );
     assert!(e.is_err());
     // Nudge row outside the series.
-    let mut p = RateDynamicsPanel::new(d.view(), a.view(), (1, 2));
+    let mut p = RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2));
     p.before_nudge_row = 21;
     assert!(rate_dynamics_example(&p, None).is_err());
 
@@ -292,13 +292,13 @@ fn bad_input_is_an_error_not_a_panic() {
     s.soma_v[1].pop();
     assert!(matches!(
         spiking_dynamics(&s, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     let mut s = synthetic_spiking();
     s.eligibility_traces.pop();
     assert!(matches!(
         spiking_dynamics(&s, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     let mut s = synthetic_spiking();
     s.rate_dw[0].clear();
@@ -316,7 +316,7 @@ fn bad_input_is_an_error_not_a_panic() {
     };
     assert!(matches!(
         dendritic_state_rate_vs_spiking(&p, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     let p = EligibilityTracePanel {
         unit: 3,
@@ -326,7 +326,7 @@ fn bad_input_is_an_error_not_a_panic() {
     };
     assert!(matches!(
         eligibility_trace_example(&p, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     assert!(eligibility_trace_example(&EligibilityTracePanel::default(), None).is_err());
 
@@ -338,7 +338,7 @@ fn bad_input_is_an_error_not_a_panic() {
     };
     assert!(matches!(
         dw_agreement_scatter(&p, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     assert!(pearson_r_histogram(&PearsonHistogramPanel::default(), None).is_err());
     assert!(pearson_r_histogram(
@@ -358,7 +358,7 @@ fn bad_input_is_an_error_not_a_panic() {
     };
     assert!(matches!(
         agreement_vs_max_rate(&p, None),
-        Err(crate::Error::Shape { .. })
+        Err(eiann::Error::Shape { .. })
     ));
     assert!(pearson_r(&[1.0, 1.0], &[1.0, 2.0]).is_err());
 
@@ -379,10 +379,10 @@ fn bad_input_is_an_error_not_a_panic() {
         std::env::temp_dir().join(format!("eiann-figures-{}-blocker", std::process::id()));
     std::fs::write(&blocker, b"x").expect("write");
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (1, 2)),
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2)),
         Some(&blocker),
     );
-    assert!(matches!(e, Err(crate::Error::Io { .. })), "{e:?}");
+    assert!(matches!(e, Err(eiann::Error::Io { .. })), "{e:?}");
     let _ = std::fs::remove_file(&blocker);
 }
 
@@ -405,12 +405,12 @@ fn fixture() -> Option<PathBuf> {
 
 /// Opens an npz; if some member is unsupported by this checkout's reader (e.g. Fortran-order weights),
 /// keeps every member that parses — the panels only need the figure arrays.
-fn open_lenient(path: &Path) -> crate::npz::Npz {
+fn open_lenient(path: &Path) -> eiann::npz::Npz {
     use std::io::Read;
-    if let Ok(n) = crate::npz::Npz::open(path) {
+    if let Ok(n) = eiann::npz::Npz::open(path) {
         return n;
     }
-    let mut npz = crate::npz::Npz::new(path.display().to_string());
+    let mut npz = eiann::npz::Npz::new(path.display().to_string());
     let f = std::fs::File::open(path).expect("open fixture");
     let mut zip = zip::ZipArchive::new(f).expect("zip");
     for i in 0..zip.len() {
@@ -418,7 +418,7 @@ fn open_lenient(path: &Path) -> crate::npz::Npz {
         let name = m.name().map(|n| n.to_string()).unwrap_or_default();
         let mut buf = Vec::new();
         m.read_to_end(&mut buf).expect("read member");
-        if let Ok(a) = crate::npz::parse_npy(&buf) {
+        if let Ok(a) = eiann::npz::parse_npy(&buf) {
             npz.insert(name.trim_end_matches(".npy"), a);
         }
     }
@@ -482,7 +482,7 @@ fn panels_from_parity_fixture() {
     let a = f2("activity_dynamics_cropped/H2E");
     let (up, un) = (88usize, 51usize);
     let fig = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (up, un)),
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (up, un)),
         Some(&out),
     )
     .expect("panel 1");

@@ -5,8 +5,12 @@ use super::axes::{tight_grid, Axes, Coord, LegendKey, LineStyle, TextBox, Ticks,
 use super::canvas::{HAlign, Rect, Scene};
 use super::figure::Figure;
 use super::style::*;
-use crate::{Error, Result};
+use eiann::{Error, Result};
 use ndarray::ArrayView2;
+pub use eiann::panels::{
+    first_active_rows_reversed, split_spike_trains, DendriticComparisonPanel, EligibilityTracePanel,
+    RateDynamicsPanel, SpikingPanel,
+};
 use std::path::Path;
 
 // ---------------------------------------------------------------------------------------------------
@@ -93,47 +97,17 @@ fn phase_box(paint: super::canvas::Paint, alpha: f64) -> Option<TextBox> {
 // ---------------------------------------------------------------------------------------------------
 // Panel 1
 
-/// Input of [`rate_dynamics_example`]: the cropped rate-model series of one population (notebook cell 7).
-#[derive(Debug, Clone)]
-pub struct RateDynamicsPanel<'a> {
-    /// Dendritic state, rows = cropped time steps (21), columns = units of the population.
-    pub dendritic_state: ArrayView2<'a, f32>,
-    /// Somatic activity, same shape as `dendritic_state`.
-    pub soma_activity: ArrayView2<'a, f32>,
-    /// (positive unit, negative unit): drawn red and steelblue (88, 51 in the paper).
-    pub units: (usize, usize),
-    /// Row of the last sensory step; x = row − `before_nudge_row` (10 in the notebook).
-    pub before_nudge_row: usize,
-    /// Population name, used in the file name (`rate_dynamics_example_<population>`).
-    pub population: String,
-}
 
-impl<'a> RateDynamicsPanel<'a> {
-    /// The notebook's settings: nudge after row 10, population "H2E".
-    pub fn new(
-        dendritic_state: ArrayView2<'a, f32>,
-        soma_activity: ArrayView2<'a, f32>,
-        units: (usize, usize),
-    ) -> Self {
-        RateDynamicsPanel {
-            dendritic_state,
-            soma_activity,
-            units,
-            before_nudge_row: 10,
-            population: "H2E".to_string(),
-        }
-    }
-}
 
 /// Panel 1 (notebook cell 7, `rate_dynamics_example_H2E.png/.svg`): dendritic state (top) and somatic
 /// activity (bottom) of two units against the time step from the nudge, 2.35 × 2 in. Saved into `out_dir`
 /// when given.
 pub fn rate_dynamics_example(
-    panel: &RateDynamicsPanel<'_>,
+    panel: &RateDynamicsPanel,
     out_dir: Option<&Path>,
 ) -> Result<Figure> {
-    let d = &panel.dendritic_state;
-    let s = &panel.soma_activity;
+    let d = &panel.dendritic_state.view();
+    let s = &panel.soma_activity.view();
     if d.dim() != s.dim() {
         return Err(Error::shape(
             "rate panel: soma_activity vs dendritic_state",
@@ -225,85 +199,9 @@ pub fn rate_dynamics_example(
 // ---------------------------------------------------------------------------------------------------
 // Panel 2
 
-/// Input of [`spiking_dynamics`]: everything the six-axes spiking figure draws (notebook cell 12).
-///
-/// Spike times are integer ms from the start of the simulation (0..T); traces are sampled every ms.
-/// Index 0 of each pair is the positive unit (red), index 1 the negative unit (blue).
-#[derive(Debug, Clone, Default)]
-pub struct SpikingPanel {
-    /// Raster rows of excitatory dendritic inputs (first 10 OutputE units), drawn red at offsets 0, 1, ….
-    pub dend_exc_spikes: Vec<Vec<i64>>,
-    /// Raster rows of inhibitory dendritic inputs (first 10 H2DendI units), blue above the E rows.
-    pub dend_inh_spikes: Vec<Vec<i64>>,
-    /// Raster rows of excitatory somatic inputs: the first 10 H1E units that spiked, in reversed order
-    /// (see [`first_active_rows_reversed`]).
-    pub soma_exc_spikes: Vec<Vec<i64>>,
-    /// Raster rows of inhibitory somatic inputs (first 10 H2SomaI units).
-    pub soma_inh_spikes: Vec<Vec<i64>>,
-    /// Eligibility traces (length T) of the units in `soma_exc_spikes`, same order.
-    pub eligibility_traces: Vec<Vec<f32>>,
-    /// Dendrite membrane potential traces (length T) of (positive, negative) unit.
-    pub dend_v: [Vec<f32>; 2],
-    /// Soma membrane potential traces (length T).
-    pub soma_v: [Vec<f32>; 2],
-    /// Output spike times of the two units.
-    pub soma_spikes: [Vec<i64>; 2],
-    /// Rate-model ΔW of each unit's incoming H1E weights.
-    pub rate_dw: [Vec<f32>; 2],
-    /// Spiking-model ΔW, same length as `rate_dw`.
-    pub spiking_dw: [Vec<f32>; 2],
-    /// Nudge time in ms (`ceil(21 / 2) · 20 = 220`); x = t − nudge.
-    pub nudge_time_ms: i64,
-    /// x limits of every axes, ms from the nudge ((−200, 200) in the notebook).
-    pub xlim_ms: (f64, f64),
-    /// Population name, used in the file name (`spiking_dynamics_<population>`).
-    pub population: String,
-}
 
-impl SpikingPanel {
-    /// An empty panel with the notebook's constants (nudge 220 ms, xlim ±200 ms, population "H2E").
-    pub fn new() -> Self {
-        SpikingPanel {
-            nudge_time_ms: 220,
-            xlim_ms: (-200.0, 200.0),
-            population: "H2E".to_string(),
-            ..Default::default()
-        }
-    }
-}
 
-/// Indices of the first `n` rows that contain at least one spike, in reversed order — the notebook's
-/// choice of H1E raster rows (`H1E_active_subset[0:10][::-1]`, cell 12).
-pub fn first_active_rows_reversed(spike_times: &[Vec<i64>], n: usize) -> Vec<usize> {
-    let mut rows: Vec<usize> = spike_times
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.is_empty())
-        .map(|(i, _)| i)
-        .take(n)
-        .collect();
-    rows.reverse();
-    rows
-}
 
-/// Splits flat spike times + per-neuron counts (the fixture's `spike/pre_spike_times_flat/<pre>` and
-/// `spike/pre_spike_counts/<pre>`) into one vector per neuron.
-pub fn split_spike_trains(flat: &[i64], counts: &[i64]) -> Result<Vec<Vec<i64>>> {
-    let mut out = Vec::with_capacity(counts.len());
-    let mut at = 0usize;
-    for &c in counts {
-        let c = usize::try_from(c)
-            .map_err(|_| Error::invalid("spike counts", format!("negative count {c}")))?;
-        let end = at
-            .checked_add(c)
-            .filter(|&e| e <= flat.len())
-            .ok_or_else(|| Error::shape("spike times (sum of counts)", at + c, flat.len()))?;
-        out.push(flat[at..end].to_vec());
-        at = end;
-    }
-    require_len("spike times (sum of counts)", at, flat.len())?;
-    Ok(out)
-}
 
 /// Raster axes of two groups of rows: E rows red at 0..nE, I rows blue at nE+0.5…, a dashed separator
 /// and the two group names.
@@ -560,16 +458,6 @@ pub fn spiking_dynamics(panel: &SpikingPanel, out_dir: Option<&Path>) -> Result<
 // ---------------------------------------------------------------------------------------------------
 // Panel 3
 
-/// Input of [`dendritic_state_rate_vs_spiking`] (notebook cell 13); index 0 = positive unit, 1 = negative.
-#[derive(Debug, Clone, Default)]
-pub struct DendriticComparisonPanel {
-    /// Rate-model dendritic state upsampled to 1 ms (`zoom(dendritic_state[:, u], 20, order=1)`, 420 values).
-    pub rate: [Vec<f32>; 2],
-    /// Spiking-model dendrite Vm (same length).
-    pub spiking: [Vec<f32>; 2],
-    /// Population name, used in the file name (`dendritic_state_rate_vs_spiking_<population>`).
-    pub population: String,
-}
 
 /// Panel 3 (notebook cell 13, not saved by the notebook): rate-model dendritic state (orange / navy) vs
 /// spiking dendrite Vm (red / blue dashed) of both units over time, 6 × 2 in. Saved into `out_dir` when given.
@@ -647,18 +535,6 @@ pub fn dendritic_state_rate_vs_spiking(
 // ---------------------------------------------------------------------------------------------------
 // Panels 4 and 5
 
-/// Input of [`eligibility_trace_example`] (notebook cells 14–15).
-#[derive(Debug, Clone, Default)]
-pub struct EligibilityTracePanel {
-    /// Presynaptic unit index (129 and 13 in the notebook), shown in the title and file name.
-    pub unit: usize,
-    /// Its rate dynamics upsampled to 1 ms (`zoom(A_H1E[4:25][:, unit], 20, order=1)`).
-    pub pre_rate: Vec<f32>,
-    /// Its spiking eligibility trace (same length).
-    pub trace: Vec<f32>,
-    /// Presynaptic population name ("H1E").
-    pub population: String,
-}
 
 /// Panels 4/5 (notebook cells 14–15, not saved by the notebook): upsampled presynaptic rate (steelblue)
 /// vs eligibility trace (green dashed) of one unit, 4 × 1.5 in. File `eligibility_trace_<pop>_<unit>`.
