@@ -26,10 +26,12 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --release -- -D warnings
     cargo clippy -p eiann --no-default-features --all-targets --release -- -D warnings
+    cargo clippy -p eiann-plot --features evcxr --all-targets --release -- -D warnings
 
-# Criterion benches (train_step, forward phase, spiking population)
+# Criterion benches (train_step, forward phase, spiking population, panel rendering)
 bench:
     cargo bench -p eiann
+    cargo bench -p eiann-plot
 
 # The Figure 3 training run (seeds 66049/257, 3,000 steps, checkpoints every 100); skipped when the pickle exists
 train: data

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use eiann::data::Mnist;
 use eiann::figure3::Figure3;
-use eiann_plot as figures;
 use eiann::spiking::stats::agreement;
 use eiann::spiking::SpikingParams;
+use eiann_plot as figures;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

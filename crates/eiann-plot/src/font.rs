@@ -7,7 +7,7 @@ use ab_glyph::{Font, FontRef, GlyphId};
 use std::sync::OnceLock;
 
 /// Raw bytes of the embedded font file.
-static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/Lato-Regular.ttf");
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/Lato-Regular.ttf");
 
 /// CSS `font-family` written into SVG text: the embedded font first, then close metric relatives.
 pub(crate) const SVG_FONT_FAMILY: &str =

@@ -1,6 +1,5 @@
-//! The plot style of the paper's figures (EIANN `update_plot_defaults`) and matplotlib's named colours.
-
-use super::canvas::Paint;
+//! The plot style of the paper's figures (EIANN `update_plot_defaults`): sizes in pt and the save
+//! resolution. Named colours are in [`crate::color`].
 
 /// Default font size (pt) of every label and tick label.
 pub const FONT_SIZE: f64 = 7.0;
@@ -22,28 +21,3 @@ pub const TITLE_PAD: f64 = 6.0;
 pub const SAVE_DPI: f64 = 300.0;
 /// tight_layout's padding, in units of the font size (matplotlib default 1.08).
 pub const TIGHT_PAD: f64 = 1.08;
-
-/// matplotlib `'r'`.
-pub const RED: Paint = Paint::rgb(255, 0, 0);
-/// matplotlib `'b'`.
-pub const BLUE: Paint = Paint::rgb(0, 0, 255);
-/// matplotlib `'k'`.
-pub const BLACK: Paint = Paint::rgb(0, 0, 0);
-/// CSS/matplotlib `'steelblue'`.
-pub const STEELBLUE: Paint = Paint::rgb(70, 130, 180);
-/// CSS/matplotlib `'gray'`.
-pub const GRAY: Paint = Paint::rgb(128, 128, 128);
-/// CSS/matplotlib `'lightgray'`.
-pub const LIGHTGRAY: Paint = Paint::rgb(211, 211, 211);
-/// CSS/matplotlib `'darkred'`.
-pub const DARKRED: Paint = Paint::rgb(139, 0, 0);
-/// CSS/matplotlib `'darkblue'`.
-pub const DARKBLUE: Paint = Paint::rgb(0, 0, 139);
-/// CSS/matplotlib `'orange'`.
-pub const ORANGE: Paint = Paint::rgb(255, 165, 0);
-/// CSS/matplotlib `'navy'`.
-pub const NAVY: Paint = Paint::rgb(0, 0, 128);
-/// CSS/matplotlib `'green'`.
-pub const GREEN: Paint = Paint::rgb(0, 128, 0);
-/// matplotlib's default colour cycle, first entry (`'C0'`).
-pub const C0: Paint = Paint::rgb(31, 119, 180);

@@ -17,11 +17,11 @@ use ndarray::Array2;
 use crate::config::Rule;
 use crate::data::Mnist;
 use crate::error::{Error, Result};
+use crate::network::Network;
 use crate::panels::{
     first_active_rows_reversed, DendriticComparisonPanel, EligibilityTracePanel, RateDynamicsPanel,
     SpikingPanel,
 };
-use crate::network::Network;
 use crate::run::{load_saved, train_run, RunSpec, SavedNetwork, FIGURE3_CONFIG, REFERENCE_STATE};
 use crate::series::{example_units, DendriteSeries, DynamicsSeries, BEFORE_NUDGE_ROW, FIGURE_CROP};
 use crate::spiking::population::{Compartment, PresynapticPopulation, H2E_INPUTS};
