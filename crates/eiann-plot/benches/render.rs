@@ -53,10 +53,18 @@ fn bench(c: &mut Criterion) {
     let rate = rate_panel();
     let spiking = spiking_panel();
     c.bench_function("render rate_dynamics_example", |b| {
-        b.iter(|| rate_dynamics_example(&rate, None).map(|f| f.png().len()))
+        b.iter(|| {
+            rate_dynamics_example(&rate, &Default::default())
+                .and_then(|f| f.render())
+                .map(|r| r.png().len())
+        })
     });
     c.bench_function("render spiking_dynamics", |b| {
-        b.iter(|| spiking_dynamics(&spiking, None).map(|f| f.png().len()))
+        b.iter(|| {
+            spiking_dynamics(&spiking, &Default::default())
+                .and_then(|f| f.render())
+                .map(|r| r.png().len())
+        })
     });
 }
 
