@@ -81,9 +81,11 @@ fn panel_style_changes_colours_and_labels() {
         paper.svg().contains("stroke=\"#FF0000\""),
         "red positive unit"
     );
-    let mut style = RateDynamicsStyle::default();
-    style.positive = Line::new(color::C2).width(1.0);
-    style.xlabel = "Steps from nudge".into();
+    let style = RateDynamicsStyle {
+        positive: Line::new(color::C2).width(1.0),
+        xlabel: "Steps from nudge".into(),
+        ..RateDynamicsStyle::default()
+    };
     let own = rate_dynamics_example(&panel, &style)
         .expect("own style")
         .render()
