@@ -196,3 +196,31 @@ pub struct AgreementVsRatePanel {
     /// y-axis label ("Median Pearson r" when empty).
     pub ylabel: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spike_trains_split_by_counts() {
+        assert!(split_spike_trains(&[1, 2, 3], &[1, 1]).is_err());
+        assert!(split_spike_trains(&[1, 2], &[1, 5]).is_err());
+        assert!(split_spike_trains(&[1, 2], &[-1, 3]).is_err());
+        assert_eq!(
+            split_spike_trains(&[1, 2, 3], &[2, 0, 1]).expect("split"),
+            vec![vec![1, 2], vec![], vec![3]]
+        );
+        assert_eq!(
+            first_active_rows_reversed(&[vec![], vec![1], vec![2], vec![], vec![3]], 2),
+            vec![2, 1]
+        );
+    }
+
+    #[test]
+    fn pearson_r_needs_two_varying_series() {
+        assert!(pearson_r(&[1.0, 1.0], &[1.0, 2.0]).is_err());
+        assert!(pearson_r(&[1.0, 2.0], &[1.0]).is_err());
+        let r = pearson_r(&[1.0, 2.0, 3.0, f32::NAN], &[2.0, 4.0, 6.5, 1.0]).expect("r");
+        assert!(r > 0.99 && r <= 1.0, "{r}");
+    }
+}
