@@ -26,15 +26,17 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --release -- -D warnings
     cargo clippy -p eiann --no-default-features --all-targets --release -- -D warnings
+    cargo clippy -p eiann-plot --features evcxr --all-targets --release -- -D warnings
 
 # Mutation fuzzing of every reader (YAML config, checkpoint pickle, .npz, IDX): `inputs` mutated inputs each;
 # fails on any panic, on an input running over 10 s or on live heap above 1 GB (inputs kept in target/fuzz)
 fuzz inputs="100000":
     cargo run --release -p eiann-fuzz -- --inputs {{inputs}} --time-limit 10 --mem-limit-mb 1024 --out target/fuzz
 
-# Criterion benches (train_step, forward phase, spiking population)
+# Criterion benches (train_step, forward phase, spiking population, panel rendering)
 bench:
     cargo bench -p eiann
+    cargo bench -p eiann-plot
 
 # The Figure 3 training run (seeds 66049/257, 3,000 steps, checkpoints every 100); skipped when the pickle exists
 train: data

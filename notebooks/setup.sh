@@ -5,7 +5,7 @@
 #   3. the kernel spec `rust`, written into the venv (<repo>/.venv/share/jupyter/kernels/rust) so the
 #      venv's jupyter sees it without touching the user's Jupyter folders.
 # Needs only the Rust toolchain (cargo, rustc, a C linker) and python3 with venv. No Debian packages:
-# the figures embed their font (crates/eiann/assets/fonts), so no fontconfig or system fonts are used.
+# the figures embed their font (crates/eiann-plot/assets/fonts), so no fontconfig or system fonts are used.
 set -euo pipefail
 
 EVCXR_VERSION="0.22.0" # newest release; builds with rustc 1.95 (~12 min on 2 busy cores, once)

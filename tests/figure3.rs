@@ -1,13 +1,13 @@
 //! The Figure 3 pipeline on the original network (needs MNIST: `just data`; skipped with a note otherwise):
-//! the published facts, the spiking run and every panel rendering.
+//! the published facts, the spiking run and every panel rendering (a test of eiann-plot, which draws them).
 
 use std::path::{Path, PathBuf};
 
 use eiann::data::Mnist;
 use eiann::figure3::Figure3;
-use eiann::figures;
 use eiann::spiking::stats::agreement;
 use eiann::spiking::SpikingParams;
+use eiann_plot as figures;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -35,16 +35,25 @@ fn original_network_figure_pipeline() {
     }
     let out = std::env::temp_dir().join(format!("eiann_fig3_{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
-    figures::rate_dynamics_example(&fig.rate_panel(), Some(&out)).unwrap();
-    figures::spiking_dynamics(&fig.spiking_panel(&run).unwrap(), Some(&out)).unwrap();
+    figures::rate_dynamics_example(&fig.rate_panel(), &Default::default())
+        .and_then(|f| f.save(&out))
+        .unwrap();
+    figures::spiking_dynamics(&fig.spiking_panel(&run).unwrap(), &Default::default())
+        .and_then(|f| f.save(&out))
+        .unwrap();
     figures::dendritic_state_rate_vs_spiking(
         &fig.dendrite_comparison_panel(&run).unwrap(),
-        Some(&out),
+        &Default::default(),
     )
+    .and_then(|f| f.save(&out))
     .unwrap();
     for unit in [129, 13] {
-        figures::eligibility_trace_example(&fig.eligibility_panel(&run, unit).unwrap(), Some(&out))
-            .unwrap();
+        figures::eligibility_trace_example(
+            &fig.eligibility_panel(&run, unit).unwrap(),
+            &Default::default(),
+        )
+        .and_then(|f| f.save(&out))
+        .unwrap();
     }
     for name in [
         "rate_dynamics_example_H2E",

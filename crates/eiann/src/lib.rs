@@ -24,7 +24,7 @@
 //! | `torch.manual_seed`, `uniform_`, `randperm`, DataLoader order | [`rng`] |
 //! | `get_MNIST_dataloaders` | [`data`] |
 //! | pickled networks | [`checkpoint`] (plain pickle, readable with the Python standard library) |
-//! | the notebook's spiking cells | [`spiking`]; the whole figure pipeline: [`figure3`]; panels: [`figures`] |
+//! | the notebook's spiking cells | [`spiking`]; the whole figure pipeline: [`figure3`]; the panels' data: [`panels`] (drawn by the `eiann-plot` crate) |
 //!
 //! ## Features
 //!
@@ -57,12 +57,12 @@ pub mod dynamics;
 pub mod error;
 pub mod evaluate;
 pub mod figure3;
-pub mod figures;
 pub mod input;
 pub mod kernels;
 pub mod limits;
 pub mod network;
 pub mod npz;
+pub mod panels;
 pub mod record;
 mod reuse;
 pub mod rng;

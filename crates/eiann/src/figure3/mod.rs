@@ -6,7 +6,7 @@
 //! use eiann::figure3::Figure3;
 //! let mnist = eiann::data::Mnist::load(std::path::Path::new("data/datasets/MNIST/raw"))?;
 //! let fig = Figure3::original(std::path::Path::new("."), &mnist)?; // the published network, units 88/51
-//! let panel = eiann::figures::rate_dynamics_example(&fig.rate_panel(), None)?;
+//! let panel = fig.rate_panel(); // owned data; `eiann_plot::rate_dynamics_example` draws it
 //! # Ok(()) }
 //! ```
 
@@ -17,7 +17,8 @@ use ndarray::Array2;
 use crate::config::Rule;
 use crate::data::Mnist;
 use crate::error::{Error, Result};
-use crate::figures::{
+use crate::network::Network;
+use crate::panels::{
     first_active_rows_reversed, DendriticComparisonPanel, EligibilityTracePanel, RateDynamicsPanel,
     SpikingPanel,
 };
@@ -186,10 +187,10 @@ impl Figure3 {
     }
 
     /// Input of panel 1 (`rate_dynamics_example_H2E`).
-    pub fn rate_panel(&self) -> RateDynamicsPanel<'_> {
+    pub fn rate_panel(&self) -> RateDynamicsPanel {
         RateDynamicsPanel::new(
-            self.dendritic_state.view(),
-            self.soma_activity.view(),
+            self.dendritic_state.clone(),
+            self.soma_activity.clone(),
             self.units,
         )
     }

@@ -7,7 +7,7 @@ use ab_glyph::{Font, FontRef, GlyphId};
 use std::sync::OnceLock;
 
 /// Raw bytes of the embedded font file.
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/Lato-Regular.ttf");
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/Lato-Regular.ttf");
 
 /// CSS `font-family` written into SVG text: the embedded font first, then close metric relatives.
 pub(crate) const SVG_FONT_FAMILY: &str =
@@ -21,9 +21,9 @@ fn font() -> Option<&'static FontRef<'static>> {
 }
 
 /// The parsed embedded font, as an error if it is unusable.
-pub(crate) fn face() -> crate::Result<&'static FontRef<'static>> {
+pub(crate) fn face() -> eiann::Result<&'static FontRef<'static>> {
     font().ok_or_else(|| {
-        crate::Error::invalid("embedded font", "Lato-Regular.ttf could not be parsed")
+        eiann::Error::invalid("embedded font", "Lato-Regular.ttf could not be parsed")
     })
 }
 

@@ -1,69 +1,252 @@
-//! A small matplotlib-like axes: data artists, autoscaling, tick location/formatting, spines, labels and
-//! tight layout, producing display-list items for [`super::canvas`].
+//! A small matplotlib-like axes: artists (lines, scatter, event rasters, fills, bands, bars, heat maps,
+//! text), autoscaling, tick location and formatting, spines, grid lines, legend and tight layout,
+//! producing display-list items for the renderers.
 
-use super::canvas::{rounded_rect, Cap, HAlign, Item, Paint, Rect, P};
-use super::font::line_metrics;
-use super::style::*;
+use crate::canvas::{rounded_rect, Cap, HAlign, Image, Item, Rect, P};
+use crate::color::{Color, Colormap, BLACK, LIGHTGRAY, WHITE};
+use crate::font::line_metrics;
+use crate::style::*;
 
 /// Vertical alignment of text (matplotlib's `verticalalignment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum VAlign {
+pub enum VAlign {
+    /// The anchor is on the (first line's) baseline.
     Baseline,
+    /// The anchor is in the middle of the text block.
     Center,
+    /// The anchor is at the top of the text block.
     Top,
+    /// The anchor is at the bottom of the text block.
     Bottom,
 }
 
 /// Coordinate system of a text position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Coord {
+pub enum Coord {
+    /// Data coordinates.
     Data,
-    /// Axes fractions: (0,0) bottom-left, (1,1) top-right.
+    /// Axes fractions: (0,0) bottom-left, (1,1) top-right (matplotlib's `transform=ax.transAxes`).
     Axes,
 }
 
-/// Line appearance: colour (with alpha), width in pt, dashed (matplotlib `'--'`) or solid.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LineStyle {
-    pub paint: Paint,
-    pub width: f64,
-    pub dashed: bool,
+/// Dash pattern of a line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dash {
+    /// `'-'`
+    Solid,
+    /// `'--'` (3.7 × 1.6 line widths, matplotlib's scaled dashes).
+    Dashed,
+    /// `':'` (1 × 1.65 line widths).
+    Dotted,
+    /// On/off lengths in pt.
+    Custom(Vec<f64>),
 }
 
-impl LineStyle {
-    pub fn solid(paint: Paint, width: f64) -> Self {
-        LineStyle {
-            paint,
-            width,
-            dashed: false,
+/// How a line, event tick or outline is drawn: colour (with alpha), width in pt, dash pattern, and an
+/// optional legend label. Built like `Line::new(RED).width(1.0).dashed().label("rate")`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Colour and opacity.
+    pub color: Color,
+    /// Width in pt.
+    pub width: f64,
+    /// Dash pattern.
+    pub dash: Dash,
+    /// Legend label (the legend lists labelled artists once [`Axes::legend`] is set).
+    pub label: Option<String>,
+}
+
+impl Line {
+    /// A solid line of the style's default width (0.5 pt).
+    pub fn new(color: Color) -> Line {
+        Line {
+            color,
+            width: LINEWIDTH,
+            dash: Dash::Solid,
+            label: None,
         }
     }
-    pub fn dashed(paint: Paint, width: f64) -> Self {
-        LineStyle {
-            paint,
-            width,
-            dashed: true,
-        }
+    /// A solid line of colour `paint` and width `width` pt.
+    pub fn solid(paint: Color, width: f64) -> Line {
+        Line::new(paint).width(width)
     }
-    /// matplotlib's `'--'` pattern scaled by the line width (`lines.scale_dashes`).
-    fn dash(&self) -> Option<Vec<f64>> {
+    /// A dashed line of colour `paint` and width `width` pt.
+    pub fn dashed_line(paint: Color, width: f64) -> Line {
+        Line::new(paint).width(width).dashed()
+    }
+    /// Sets the width in pt.
+    pub fn width(mut self, width: f64) -> Line {
+        self.width = width;
+        self
+    }
+    /// Sets the opacity.
+    pub fn alpha(mut self, alpha: f64) -> Line {
+        self.color = self.color.alpha(alpha);
+        self
+    }
+    /// Dashed (`'--'`).
+    pub fn dashed(mut self) -> Line {
+        self.dash = Dash::Dashed;
+        self
+    }
+    /// Dotted (`':'`).
+    pub fn dotted(mut self) -> Line {
+        self.dash = Dash::Dotted;
+        self
+    }
+    /// A legend label.
+    pub fn label(mut self, label: impl Into<String>) -> Line {
+        self.label = Some(label.into());
+        self
+    }
+    /// The dash pattern in pt, `None` for solid lines.
+    fn pattern(&self) -> Option<Vec<f64>> {
         let w = self.width.max(0.1);
-        self.dashed.then(|| vec![3.7 * w, 1.6 * w])
+        match &self.dash {
+            Dash::Solid => None,
+            Dash::Dashed => Some(vec![3.7 * w, 1.6 * w]),
+            Dash::Dotted => Some(vec![w, 1.65 * w]),
+            Dash::Custom(v) if v.iter().any(|x| *x > 0.0) => Some(v.clone()),
+            Dash::Custom(_) => None,
+        }
+    }
+}
+
+/// Scatter markers: filled disks of `size` pt diameter (matplotlib's `s` is `size²`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Face colour and opacity.
+    pub color: Color,
+    /// Diameter in pt.
+    pub size: f64,
+    /// Legend label.
+    pub label: Option<String>,
+}
+
+impl Marker {
+    /// Disks of matplotlib's default scatter size (`s=36`, 6 pt).
+    pub fn new(color: Color) -> Marker {
+        Marker {
+            color,
+            size: 6.0,
+            label: None,
+        }
+    }
+    /// Sets the diameter in pt.
+    pub fn size(mut self, size: f64) -> Marker {
+        self.size = size;
+        self
+    }
+    /// Sets the opacity.
+    pub fn alpha(mut self, alpha: f64) -> Marker {
+        self.color = self.color.alpha(alpha);
+        self
+    }
+    /// A legend label.
+    pub fn label(mut self, label: impl Into<String>) -> Marker {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// A filled area (fill_between, bars, bands).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fill {
+    /// Colour and opacity.
+    pub color: Color,
+    /// Legend label.
+    pub label: Option<String>,
+}
+
+impl Fill {
+    /// A fill of colour `color`.
+    pub fn new(color: Color) -> Fill {
+        Fill { color, label: None }
+    }
+    /// Sets the opacity.
+    pub fn alpha(mut self, alpha: f64) -> Fill {
+        self.color = self.color.alpha(alpha);
+        self
+    }
+    /// A legend label.
+    pub fn label(mut self, label: impl Into<String>) -> Fill {
+        self.label = Some(label.into());
+        self
     }
 }
 
 /// A rounded text box (matplotlib `bbox=dict(boxstyle='round,pad=...', linewidth=0)`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TextBox {
-    pub paint: Paint,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TextBox {
+    /// Box colour and opacity.
+    pub paint: Color,
     /// Padding in units of the font size.
     pub pad: f64,
 }
 
+/// How a text is drawn: size (pt), colour, alignment, coordinates and an optional box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Text {
+    /// Font size in pt.
+    pub size: f64,
+    /// Colour.
+    pub color: Color,
+    /// Horizontal alignment.
+    pub ha: HAlign,
+    /// Vertical alignment.
+    pub va: VAlign,
+    /// Coordinates of the position.
+    pub coord: Coord,
+    /// Box behind the text.
+    pub bbox: Option<TextBox>,
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text {
+            size: FONT_SIZE,
+            color: BLACK,
+            ha: HAlign::Left,
+            va: VAlign::Baseline,
+            coord: Coord::Data,
+            bbox: None,
+        }
+    }
+}
+
+/// Where the legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Legend {
+    /// The corner covering the fewest data points (matplotlib's `loc='best'`, corners only).
+    Best,
+    /// `'upper right'`
+    UpperRight,
+    /// `'upper left'`
+    UpperLeft,
+    /// `'lower left'`
+    LowerLeft,
+    /// `'lower right'`
+    LowerRight,
+}
+
 /// Legend entry key.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum LegendKey {
-    Line(LineStyle),
+#[derive(Debug, Clone, PartialEq)]
+enum LegendKey {
+    Line(Line),
+    Marker(Marker),
+    Patch(Color),
+}
+
+/// A heat map: values on a regular grid, coloured by a map between `vmin` and `vmax`.
+#[derive(Debug, Clone, PartialEq)]
+struct Heat {
+    values: Vec<f64>,
+    rows: usize,
+    cols: usize,
+    /// (x0, x1, y0, y1) of the outer cell edges, row 0 at y0 (matplotlib `origin='lower'` + `extent`).
+    extent: (f64, f64, f64, f64),
+    cmap: Colormap,
+    range: (f64, f64),
 }
 
 #[derive(Debug, Clone)]
@@ -71,67 +254,63 @@ enum Artist {
     Line {
         xs: Vec<f64>,
         ys: Vec<f64>,
-        style: LineStyle,
+        style: Line,
         z: f64,
     },
     HLine {
         y: f64,
-        style: LineStyle,
+        style: Line,
         z: f64,
     },
     VLine {
         x: f64,
-        style: LineStyle,
+        style: Line,
         z: f64,
     },
     Segment {
         a: (f64, f64),
         b: (f64, f64),
-        style: LineStyle,
+        style: Line,
         z: f64,
     },
     FillBetween {
         xs: Vec<f64>,
         lo: Vec<f64>,
         hi: Vec<f64>,
-        paint: Paint,
+        paint: Color,
         z: f64,
     },
     Scatter {
         xs: Vec<f64>,
         ys: Vec<f64>,
         diameter: f64,
-        paint: Paint,
+        paint: Color,
         z: f64,
     },
     Events {
         times: Vec<f64>,
         offset: f64,
         length: f64,
-        style: LineStyle,
+        style: Line,
         z: f64,
     },
     Bars {
         edges: Vec<f64>,
         heights: Vec<f64>,
-        paint: Paint,
+        paint: Color,
         z: f64,
     },
+    Heat(Box<Heat>),
     Text {
         pos: (f64, f64),
-        coord: Coord,
         text: String,
-        size: f64,
-        paint: Paint,
-        ha: HAlign,
-        va: VAlign,
-        bbox: Option<TextBox>,
+        style: Text,
     },
 }
 
 /// Tick placement of one axis.
-#[derive(Debug, Clone)]
-pub(crate) enum Ticks {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ticks {
     /// matplotlib's AutoLocator (MaxNLocator with steps 1, 2, 2.5, 5, 10).
     Auto,
     /// Exactly these positions (those inside the view).
@@ -140,32 +319,68 @@ pub(crate) enum Ticks {
     None,
 }
 
-/// One axes (subplot).
+/// A number that can be plotted: `f32`, `f64`, integers, or references to them (so `&Vec<f32>`,
+/// `array.column(3)`, `0..21` and `v.iter()` all work as series).
+pub trait Value {
+    /// The value as `f64`.
+    fn value(self) -> f64;
+}
+
+macro_rules! value_impls {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            fn value(self) -> f64 {
+                self as f64
+            }
+        }
+        impl Value for &$t {
+            fn value(self) -> f64 {
+                *self as f64
+            }
+        }
+    )*};
+}
+value_impls!(f32, f64, i32, i64, u32, u64, usize);
+
+/// Collects a series as `f64`.
+fn values<I: IntoIterator>(it: I) -> Vec<f64>
+where
+    I::Item: Value,
+{
+    it.into_iter().map(Value::value).collect()
+}
+
+/// One axes (subplot): artists in data coordinates, limits, ticks, labels, title and legend.
+///
+/// Artist methods take any series of numbers ([`Value`]) and a style value, and return `&mut Self`
+/// so calls chain. Non-finite values break lines and are skipped elsewhere.
 #[derive(Debug, Clone)]
-pub(crate) struct Axes {
+pub struct Axes {
     artists: Vec<Artist>,
-    pub xlim: Option<(f64, f64)>,
-    pub ylim: Option<(f64, f64)>,
-    pub xticks: Ticks,
-    pub yticks: Ticks,
-    pub xticklabels: bool,
-    pub yticklabels: bool,
-    pub xlabel: Option<(String, f64)>,
-    pub ylabel: Option<(String, f64)>,
-    /// Title text, font size, y in axes fractions.
-    pub title: Option<(String, f64, f64)>,
-    /// Scientific-notation limits per axis (matplotlib `scilimits`); `(0, 0)` forces it.
-    pub xsci: (i32, i32),
-    pub ysci: (i32, i32),
-    /// Histogram-style sticky zero on y (no margin below 0).
-    pub y_sticky_zero: bool,
-    legend: Vec<(String, LegendKey)>,
+    legend_entries: Vec<(String, LegendKey)>,
+    xlim: Option<(f64, f64)>,
+    ylim: Option<(f64, f64)>,
+    xticks: Ticks,
+    yticks: Ticks,
+    xticklabels: bool,
+    yticklabels: bool,
+    xlabel: Option<(String, f64)>,
+    ylabel: Option<(String, f64)>,
+    title: Option<(String, f64, f64)>,
+    xsci: (i32, i32),
+    ysci: (i32, i32),
+    y_sticky_zero: bool,
+    grid: Option<Line>,
+    legend: Option<Legend>,
+    y_right: bool,
+    frame: bool,
 }
 
 impl Default for Axes {
     fn default() -> Self {
         Axes {
             artists: Vec::new(),
+            legend_entries: Vec::new(),
             xlim: None,
             ylim: None,
             xticks: Ticks::Auto,
@@ -178,139 +393,395 @@ impl Default for Axes {
             xsci: (-5, 6),
             ysci: (-5, 6),
             y_sticky_zero: false,
-            legend: Vec::new(),
+            grid: None,
+            legend: None,
+            y_right: false,
+            frame: false,
         }
     }
 }
 
+const Z_GRID: f64 = 0.5;
 const Z_PATCH: f64 = 1.0;
 const Z_LINE: f64 = 2.0;
 const Z_SPINE: f64 = 2.5;
 const Z_TEXT: f64 = 3.0;
 
 impl Axes {
+    /// An empty axes in the paper's style (left and bottom spines, outward ticks, 7 pt text).
     pub fn new() -> Self {
         Self::default()
     }
 
+    fn note_label(&mut self, label: &Option<String>, key: LegendKey) {
+        if let Some(l) = label {
+            self.legend_entries.push((l.clone(), key));
+        }
+    }
+
     /// `ax.plot(xs, ys)`; non-finite values break the line.
-    pub fn plot(&mut self, xs: Vec<f64>, ys: Vec<f64>, style: LineStyle) {
-        self.artists.push(Artist::Line {
-            xs,
-            ys,
-            style,
-            z: Z_LINE,
-        });
+    pub fn line<X, Y>(&mut self, xs: X, ys: Y, style: Line) -> &mut Self
+    where
+        X: IntoIterator,
+        X::Item: Value,
+        Y: IntoIterator,
+        Y::Item: Value,
+    {
+        self.line_z(values(xs), values(ys), style, Z_LINE)
+    }
+
+    /// `ax.plot` with an explicit z-order (higher is drawn later).
+    pub fn line_z(&mut self, xs: Vec<f64>, ys: Vec<f64>, style: Line, z: f64) -> &mut Self {
+        self.note_label(&style.label, LegendKey::Line(style.clone()));
+        self.artists.push(Artist::Line { xs, ys, style, z });
+        self
     }
 
     /// `ax.axhline(y)` across the whole axes width.
-    pub fn axhline(&mut self, y: f64, style: LineStyle) {
+    pub fn axhline(&mut self, y: f64, style: Line) -> &mut Self {
+        self.note_label(&style.label, LegendKey::Line(style.clone()));
         self.artists.push(Artist::HLine {
             y,
             style,
             z: Z_LINE,
         });
+        self
     }
 
     /// `ax.axvline(x)` across the whole axes height.
-    pub fn axvline(&mut self, x: f64, style: LineStyle) {
+    pub fn axvline(&mut self, x: f64, style: Line) -> &mut Self {
+        self.note_label(&style.label, LegendKey::Line(style.clone()));
         self.artists.push(Artist::VLine {
             x,
             style,
             z: Z_LINE,
         });
+        self
     }
 
     /// A straight segment in data coordinates (`ax.plot([x0, x1], [y0, y1])`).
-    pub fn segment(&mut self, a: (f64, f64), b: (f64, f64), style: LineStyle) {
+    pub fn segment(&mut self, a: (f64, f64), b: (f64, f64), style: Line) -> &mut Self {
+        self.note_label(&style.label, LegendKey::Line(style.clone()));
         self.artists.push(Artist::Segment {
             a,
             b,
             style,
             z: Z_LINE,
         });
+        self
     }
 
-    /// `ax.fill_between(xs, lo, hi)` with the given z-order.
-    pub fn fill_between(&mut self, xs: Vec<f64>, lo: Vec<f64>, hi: Vec<f64>, paint: Paint, z: f64) {
+    /// `ax.fill_between(xs, lo, hi)`.
+    pub fn fill_between<X, L, H>(&mut self, xs: X, lo: L, hi: H, fill: Fill) -> &mut Self
+    where
+        X: IntoIterator,
+        X::Item: Value,
+        L: IntoIterator,
+        L::Item: Value,
+        H: IntoIterator,
+        H::Item: Value,
+    {
+        self.fill_between_z(values(xs), values(lo), values(hi), fill, Z_PATCH)
+    }
+
+    /// `ax.fill_between` with an explicit z-order.
+    pub fn fill_between_z(
+        &mut self,
+        xs: Vec<f64>,
+        lo: Vec<f64>,
+        hi: Vec<f64>,
+        fill: Fill,
+        z: f64,
+    ) -> &mut Self {
+        self.note_label(&fill.label, LegendKey::Patch(fill.color));
         self.artists.push(Artist::FillBetween {
             xs,
             lo,
             hi,
-            paint,
+            paint: fill.color,
             z,
         });
+        self
     }
 
-    /// `ax.scatter(xs, ys, s=diameter², facecolor=paint)` (edge drawn in the face colour).
-    pub fn scatter(&mut self, xs: Vec<f64>, ys: Vec<f64>, diameter: f64, paint: Paint, z: f64) {
+    /// A line with a shaded band of ± `spread` around it (e.g. mean ± sd); the band has the line's
+    /// colour at `band_alpha` opacity, the legend shows the line.
+    pub fn band<X, M, S>(
+        &mut self,
+        xs: X,
+        mean: M,
+        spread: S,
+        style: Line,
+        band_alpha: f64,
+    ) -> &mut Self
+    where
+        X: IntoIterator,
+        X::Item: Value,
+        M: IntoIterator,
+        M::Item: Value,
+        S: IntoIterator,
+        S::Item: Value,
+    {
+        let (x, m, s) = (values(xs), values(mean), values(spread));
+        let lo: Vec<f64> = m.iter().zip(&s).map(|(a, b)| a - b).collect();
+        let hi: Vec<f64> = m.iter().zip(&s).map(|(a, b)| a + b).collect();
+        self.fill_between_z(
+            x.clone(),
+            lo,
+            hi,
+            Fill::new(style.color.alpha(band_alpha)),
+            Z_PATCH,
+        );
+        self.line_z(x, m, style, Z_LINE)
+    }
+
+    /// `ax.scatter(xs, ys)` with filled disk markers.
+    pub fn scatter<X, Y>(&mut self, xs: X, ys: Y, marker: Marker) -> &mut Self
+    where
+        X: IntoIterator,
+        X::Item: Value,
+        Y: IntoIterator,
+        Y::Item: Value,
+    {
+        self.scatter_z(values(xs), values(ys), marker, Z_LINE)
+    }
+
+    /// `ax.scatter` with an explicit z-order.
+    pub fn scatter_z(&mut self, xs: Vec<f64>, ys: Vec<f64>, marker: Marker, z: f64) -> &mut Self {
+        self.note_label(&marker.label, LegendKey::Marker(marker.clone()));
         self.artists.push(Artist::Scatter {
             xs,
             ys,
-            diameter,
-            paint,
+            diameter: marker.size,
+            paint: marker.color,
             z,
         });
+        self
     }
 
     /// One row of `ax.eventplot`: a vertical tick of `length` at each time, centred on `offset`.
-    pub fn events(&mut self, times: Vec<f64>, offset: f64, length: f64, style: LineStyle) {
+    pub fn events<T>(&mut self, times: T, offset: f64, length: f64, style: Line) -> &mut Self
+    where
+        T: IntoIterator,
+        T::Item: Value,
+    {
+        self.note_label(&style.label, LegendKey::Line(style.clone()));
         self.artists.push(Artist::Events {
-            times,
+            times: values(times),
             offset,
             length,
             style,
             z: Z_LINE,
         });
+        self
+    }
+
+    /// A spike raster (`ax.eventplot(rows)`): row `i` at offset `first_offset + i`, ticks 0.8 high.
+    pub fn raster<R, T>(&mut self, rows: R, first_offset: f64, style: Line) -> &mut Self
+    where
+        R: IntoIterator<Item = T>,
+        T: IntoIterator,
+        T::Item: Value,
+    {
+        let mut labelled = style.clone();
+        for (i, row) in rows.into_iter().enumerate() {
+            self.events(row, first_offset + i as f64, 0.8, labelled);
+            labelled = Line {
+                label: None,
+                ..style.clone()
+            };
+        }
+        self
     }
 
     /// Histogram bars (`ax.hist` output): `edges.len() == heights.len() + 1`.
-    pub fn bars(&mut self, edges: Vec<f64>, heights: Vec<f64>, paint: Paint) {
+    pub fn bars<E, H>(&mut self, edges: E, heights: H, fill: Fill) -> &mut Self
+    where
+        E: IntoIterator,
+        E::Item: Value,
+        H: IntoIterator,
+        H::Item: Value,
+    {
+        self.note_label(&fill.label, LegendKey::Patch(fill.color));
         self.artists.push(Artist::Bars {
-            edges,
-            heights,
-            paint,
+            edges: values(edges),
+            heights: values(heights),
+            paint: fill.color,
             z: Z_PATCH,
         });
+        self
     }
 
-    /// `ax.text(...)`, optionally with a rounded box.
-    #[allow(clippy::too_many_arguments)]
-    pub fn text(
+    /// A heat map of `values` (row-major, `rows × cols`; row 0 at the bottom, like `imshow(...,
+    /// origin='lower', aspect='auto')`) over `extent = (x0, x1, y0, y1)`, coloured by `cmap` from
+    /// `range.0` to `range.1`. Draw its scale with [`Axes::colorbar`].
+    pub fn heatmap<V>(
         &mut self,
-        pos: (f64, f64),
-        coord: Coord,
-        text: &str,
-        size: f64,
-        ha: HAlign,
-        va: VAlign,
-        bbox: Option<TextBox>,
-    ) {
+        values_: V,
+        rows: usize,
+        cols: usize,
+        extent: (f64, f64, f64, f64),
+        cmap: Colormap,
+        range: (f64, f64),
+    ) -> &mut Self
+    where
+        V: IntoIterator,
+        V::Item: Value,
+    {
+        self.artists.push(Artist::Heat(Box::new(Heat {
+            values: values(values_),
+            rows,
+            cols,
+            extent,
+            cmap,
+            range,
+        })));
+        self
+    }
+
+    /// A colour bar: a frame with the map from `range.0` (bottom) to `range.1` (top) and its ticks
+    /// on the right; place it beside the heat map with [`crate::Figure::push_at`].
+    pub fn colorbar(cmap: Colormap, range: (f64, f64), label: &str) -> Axes {
+        let mut ax = Axes::new();
+        let n = 256;
+        let vals: Vec<f64> = (0..n)
+            .map(|i| range.0 + (range.1 - range.0) * (i as f64 + 0.5) / n as f64)
+            .collect();
+        ax.heatmap(vals, n, 1, (0.0, 1.0, range.0, range.1), cmap, range);
+        ax.xlim = Some((0.0, 1.0));
+        ax.ylim = Some(range);
+        ax.xticks = Ticks::None;
+        ax.y_right = true;
+        ax.frame = true;
+        if !label.is_empty() {
+            ax.set_ylabel(label);
+        }
+        ax
+    }
+
+    /// `ax.text(x, y, s)` with a [`Text`] style (size, colour, alignment, coordinates, box).
+    pub fn text(&mut self, pos: (f64, f64), text: &str, style: Text) -> &mut Self {
         self.artists.push(Artist::Text {
             pos,
-            coord,
             text: text.to_string(),
-            size,
-            paint: BLACK,
-            ha,
-            va,
-            bbox,
+            style,
         });
+        self
     }
 
-    /// Adds a legend entry (drawn by [`Axes::render`] at the best corner).
-    pub fn legend_entry(&mut self, label: &str, key: LegendKey) {
-        self.legend.push((label.to_string(), key));
-    }
-
-    pub fn set_xlabel(&mut self, s: &str) {
+    /// The x axis label.
+    pub fn set_xlabel(&mut self, s: &str) -> &mut Self {
         self.xlabel = Some((s.to_string(), LABEL_PAD));
+        self
     }
-    pub fn set_ylabel(&mut self, s: &str) {
+    /// The y axis label.
+    pub fn set_ylabel(&mut self, s: &str) -> &mut Self {
         self.ylabel = Some((s.to_string(), LABEL_PAD));
+        self
+    }
+    /// The x axis label with its gap to the tick labels in pt (matplotlib's `labelpad`, default 4).
+    pub fn set_xlabel_pad(&mut self, s: &str, pad: f64) -> &mut Self {
+        self.xlabel = Some((s.to_string(), pad));
+        self
+    }
+    /// The y axis label with its gap to the tick labels in pt.
+    pub fn set_ylabel_pad(&mut self, s: &str, pad: f64) -> &mut Self {
+        self.ylabel = Some((s.to_string(), pad));
+        self
+    }
+    /// A title of the default size above the axes.
+    pub fn set_title(&mut self, s: &str) -> &mut Self {
+        self.title = Some((s.to_string(), FONT_SIZE, 1.0));
+        self
+    }
+    /// A title of `size` pt at height `y` in axes fractions (matplotlib's `title(..., y=...)`).
+    pub fn set_title_at(&mut self, s: &str, size: f64, y: f64) -> &mut Self {
+        self.title = Some((s.to_string(), size, y));
+        self
+    }
+    /// Fixed x limits (otherwise the data limits with 5 % margins).
+    pub fn set_xlim(&mut self, lo: f64, hi: f64) -> &mut Self {
+        self.xlim = Some((lo, hi));
+        self
+    }
+    /// Fixed y limits.
+    pub fn set_ylim(&mut self, lo: f64, hi: f64) -> &mut Self {
+        self.ylim = Some((lo, hi));
+        self
+    }
+    /// x tick placement.
+    pub fn set_xticks(&mut self, t: Ticks) -> &mut Self {
+        self.xticks = t;
+        self
+    }
+    /// y tick placement.
+    pub fn set_yticks(&mut self, t: Ticks) -> &mut Self {
+        self.yticks = t;
+        self
+    }
+    /// Shows or hides the x tick labels (ticks stay).
+    pub fn show_xticklabels(&mut self, on: bool) -> &mut Self {
+        self.xticklabels = on;
+        self
+    }
+    /// Shows or hides the y tick labels.
+    pub fn show_yticklabels(&mut self, on: bool) -> &mut Self {
+        self.yticklabels = on;
+        self
+    }
+    /// Scientific notation limits of the x tick labels (matplotlib `scilimits`; `(0, 0)` forces it).
+    pub fn set_xsci(&mut self, lim: (i32, i32)) -> &mut Self {
+        self.xsci = lim;
+        self
+    }
+    /// Scientific notation limits of the y tick labels.
+    pub fn set_ysci(&mut self, lim: (i32, i32)) -> &mut Self {
+        self.ysci = lim;
+        self
+    }
+    /// Histogram-style y autoscaling: no margin below 0.
+    pub fn set_y_sticky_zero(&mut self, on: bool) -> &mut Self {
+        self.y_sticky_zero = on;
+        self
+    }
+    /// Grid lines at the major ticks of both axes (`ax.grid(True)`), light gray by default.
+    pub fn grid(&mut self, on: bool) -> &mut Self {
+        self.grid = on.then(|| Line::new(LIGHTGRAY).width(0.5));
+        self
+    }
+    /// Grid lines in a given style.
+    pub fn grid_style(&mut self, style: Line) -> &mut Self {
+        self.grid = Some(style);
+        self
+    }
+    /// Shows a legend of the labelled artists (`ax.legend(loc=...)`).
+    pub fn legend(&mut self, loc: Legend) -> &mut Self {
+        self.legend = Some(loc);
+        self
+    }
+    /// y ticks, tick labels and label on the right (colour bars).
+    pub fn set_y_right(&mut self, on: bool) -> &mut Self {
+        self.y_right = on;
+        self
+    }
+    /// All four spines (a closed frame) instead of left and bottom only.
+    pub fn set_frame(&mut self, on: bool) -> &mut Self {
+        self.frame = on;
+        self
+    }
+    /// Labels of the legend entries, in order.
+    pub fn legend_labels(&self) -> Vec<&str> {
+        self.legend_entries
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .collect()
+    }
+    /// Number of artists drawn (lines, fills, markers, text, ...).
+    pub fn artist_count(&self) -> usize {
+        self.artists.len()
     }
 
-    /// Data limits of all artists: (xmin, xmax, ymin, ymax), ignoring non-finite values.
+    /// Data limits of all artists, ignoring non-finite values.
     fn data_limits(&self) -> (Span, Span) {
         let (mut x, mut y) = (Span::default(), Span::default());
         for a in &self.artists {
@@ -363,39 +834,53 @@ impl Axes {
                         y.add(h);
                     }
                 }
+                Artist::Heat(h) => {
+                    x.add(h.extent.0);
+                    x.add(h.extent.1);
+                    y.add(h.extent.2);
+                    y.add(h.extent.3);
+                }
                 Artist::Text { .. } => {}
             }
         }
         (x, y)
     }
 
-    /// The view limits: explicit ones, else data limits with matplotlib's 5 % margins.
+    /// The view limits: explicit ones, else data limits with matplotlib's 5 % margins (none for heat maps).
     pub fn view_limits(&self) -> ((f64, f64), (f64, f64)) {
         let (dx, dy) = self.data_limits();
-        let xl = self.xlim.unwrap_or_else(|| dx.with_margin(0.05, false));
+        let tight = self.artists.iter().any(|a| matches!(a, Artist::Heat(_)));
+        let m = if tight { 0.0 } else { 0.05 };
+        let xl = self.xlim.unwrap_or_else(|| dx.with_margin(m, false));
         let yl = self
             .ylim
-            .unwrap_or_else(|| dy.with_margin(0.05, self.y_sticky_zero));
+            .unwrap_or_else(|| dy.with_margin(m, self.y_sticky_zero));
         (nonsingular(xl), nonsingular(yl))
     }
 
     /// Draws the axes into `out` with its data area at `rect`; returns the bounding box of all ink
     /// (including text layout boxes), which tight layout uses.
-    pub fn render(&self, rect: Rect, out: &mut Vec<(f64, Item)>) -> Rect {
+    pub(crate) fn render(&self, rect: Rect, out: &mut Vec<(f64, Item)>) -> Rect {
         let ((x0, x1), (y0, y1)) = self.view_limits();
         let tx = |x: f64| rect.x0 + (x - x0) / (x1 - x0) * rect.width();
         let ty = |y: f64| rect.y1 - (y - y0) / (y1 - y0) * rect.height();
         let clip = Some(rect);
         let mut bb = rect;
-        let stroke = |out: &mut Vec<(f64, Item)>, pts: Vec<P>, st: &LineStyle, z: f64, cap: Cap| {
+        let stroke = |out: &mut Vec<(f64, Item)>,
+                      pts: Vec<P>,
+                      st: &Line,
+                      z: f64,
+                      cap: Cap,
+                      clip: Option<Rect>| {
+            let dash = st.pattern();
             out.push((
                 z,
                 Item::Stroke {
                     pts,
                     width: st.width,
-                    paint: st.paint,
-                    dash: st.dash(),
-                    cap: if st.dashed { Cap::Butt } else { cap },
+                    paint: st.color,
+                    cap: if dash.is_some() { Cap::Butt } else { cap },
+                    dash,
                     clip,
                 },
             ));
@@ -408,11 +893,18 @@ impl Axes {
                         if u.is_finite() && v.is_finite() {
                             run.push((tx(u), ty(v)));
                         } else if !run.is_empty() {
-                            stroke(out, std::mem::take(&mut run), style, *z, Cap::Projecting);
+                            stroke(
+                                out,
+                                std::mem::take(&mut run),
+                                style,
+                                *z,
+                                Cap::Projecting,
+                                clip,
+                            );
                         }
                     }
                     if !run.is_empty() {
-                        stroke(out, run, style, *z, Cap::Projecting);
+                        stroke(out, run, style, *z, Cap::Projecting, clip);
                     }
                 }
                 Artist::HLine { y, style, z } => {
@@ -423,6 +915,7 @@ impl Axes {
                         style,
                         *z,
                         Cap::Projecting,
+                        clip,
                     );
                 }
                 Artist::VLine { x, style, z } => {
@@ -433,6 +926,7 @@ impl Axes {
                         style,
                         *z,
                         Cap::Projecting,
+                        clip,
                     );
                 }
                 Artist::Segment { a, b, style, z } => {
@@ -442,6 +936,7 @@ impl Axes {
                         style,
                         *z,
                         Cap::Projecting,
+                        clip,
                     );
                 }
                 Artist::FillBetween {
@@ -495,6 +990,7 @@ impl Axes {
                                     center: c,
                                     radius: diameter / 2.0,
                                     paint: *paint,
+                                    clip: None,
                                 },
                             ));
                         }
@@ -510,7 +1006,7 @@ impl Axes {
                     let (ya, yb) = (ty(offset - length / 2.0), ty(offset + length / 2.0));
                     for &t in times.iter().filter(|t| t.is_finite()) {
                         let xx = tx(t);
-                        stroke(out, vec![(xx, ya), (xx, yb)], style, *z, Cap::Butt);
+                        stroke(out, vec![(xx, ya), (xx, yb)], style, *z, Cap::Butt, clip);
                     }
                 }
                 Artist::Bars {
@@ -539,7 +1035,7 @@ impl Axes {
                             Item::Stroke {
                                 pts: vec![(a, c), (a, d), (b, d), (b, c)],
                                 width: 0.3,
-                                paint: Paint::rgb(255, 255, 255),
+                                paint: WHITE,
                                 dash: None,
                                 cap: Cap::Butt,
                                 clip,
@@ -547,27 +1043,41 @@ impl Axes {
                         ));
                     }
                 }
-                Artist::Text {
-                    pos,
-                    coord,
-                    text,
-                    size,
-                    paint,
-                    ha,
-                    va,
-                    bbox,
-                } => {
-                    let at = match coord {
+                Artist::Heat(h) => {
+                    if let Some(image) = heat_image(h) {
+                        let (ex0, ex1, ey0, ey1) = h.extent;
+                        out.push((
+                            Z_PATCH - 0.5,
+                            Item::Image {
+                                image,
+                                rect: Rect::new(tx(ex0), ty(ey1), tx(ex1), ty(ey0)),
+                                clip,
+                            },
+                        ));
+                    }
+                }
+                Artist::Text { pos, text, style } => {
+                    let at = match style.coord {
                         Coord::Data => (tx(pos.0), ty(pos.1)),
                         Coord::Axes => (
                             rect.x0 + pos.0 * rect.width(),
                             rect.y1 - pos.1 * rect.height(),
                         ),
                     };
-                    let r = put_text(out, text, at, *size, *paint, *ha, *va, false, Z_TEXT);
-                    let r = match bbox {
+                    let r = put_text(
+                        out,
+                        text,
+                        at,
+                        style.size,
+                        style.color,
+                        style.ha,
+                        style.va,
+                        false,
+                        Z_TEXT,
+                    );
+                    let r = match style.bbox {
                         Some(b) => {
-                            let pad = b.pad * size;
+                            let pad = b.pad * style.size;
                             let br = Rect::new(r.x0 - pad, r.y0 - pad, r.x1 + pad, r.y1 + pad);
                             out.push((
                                 Z_TEXT - 0.01,
@@ -581,33 +1091,23 @@ impl Axes {
                         }
                         None => r,
                     };
-                    // Text inside the axes never counts for layout; only what sticks out does.
                     bb = bb.union(&r);
                 }
             }
         }
 
-        // Spines (left, bottom), matplotlib draws them above lines.
-        let spine = LineStyle::solid(BLACK, AXES_LINEWIDTH);
-        stroke(
-            out,
+        // Spines (left, bottom; all four for a frame), drawn above lines and never clipped.
+        let spine = Line::solid(BLACK, AXES_LINEWIDTH);
+        let mut spines = vec![
             vec![(rect.x0, rect.y0), (rect.x0, rect.y1)],
-            &spine,
-            Z_SPINE,
-            Cap::Projecting,
-        );
-        stroke(
-            out,
             vec![(rect.x0, rect.y1), (rect.x1, rect.y1)],
-            &spine,
-            Z_SPINE,
-            Cap::Projecting,
-        );
-        // `stroke` clips to the axes; spines and ticks must not be clipped.
-        for (_, item) in out.iter_mut().rev().take(2) {
-            if let Item::Stroke { clip, .. } = item {
-                *clip = None;
-            }
+        ];
+        if self.frame {
+            spines.push(vec![(rect.x1, rect.y1), (rect.x1, rect.y0)]);
+            spines.push(vec![(rect.x1, rect.y0), (rect.x0, rect.y0)]);
+        }
+        for s in spines {
+            stroke(out, s, &spine, Z_SPINE, Cap::Projecting, None);
         }
 
         // X ticks and labels.
@@ -618,6 +1118,16 @@ impl Axes {
         for (i, &v) in xt.iter().enumerate() {
             let xx = tx(v);
             push_tick(out, (xx, rect.y1), (xx, tick_y));
+            if let Some(g) = &self.grid {
+                stroke(
+                    out,
+                    vec![(xx, rect.y1), (xx, rect.y0)],
+                    g,
+                    Z_GRID,
+                    Cap::Butt,
+                    clip,
+                );
+            }
             if self.xticklabels {
                 let r = put_text(
                     out,
@@ -663,29 +1173,52 @@ impl Axes {
             bb = bb.union(&r);
         }
 
-        // Y ticks and labels.
+        // Y ticks and labels (left, or right for colour bars).
         let yt = tick_positions(&self.yticks, (y0, y1), rect.height(), 2.0);
         let (ylabels, yoffset) = format_ticks(&yt, self.ysci);
-        let tick_x = rect.x0 - TICK_LENGTH;
-        let mut ylab_left = rect.x0;
+        let (edge, dir) = if self.y_right {
+            (rect.x1, 1.0)
+        } else {
+            (rect.x0, -1.0)
+        };
+        let tick_x = edge + dir * TICK_LENGTH;
+        let mut ylab_outer = edge;
         for (i, &v) in yt.iter().enumerate() {
             let yy = ty(v);
-            push_tick(out, (rect.x0, yy), (tick_x, yy));
+            push_tick(out, (edge, yy), (tick_x, yy));
+            if let Some(g) = &self.grid {
+                stroke(
+                    out,
+                    vec![(rect.x0, yy), (rect.x1, yy)],
+                    g,
+                    Z_GRID,
+                    Cap::Butt,
+                    clip,
+                );
+            }
             if self.yticklabels {
                 // matplotlib's 'center_baseline': the middle of the ascent sits on the tick.
                 let m = line_metrics(&ylabels[i], FONT_SIZE);
                 let r = put_text(
                     out,
                     &ylabels[i],
-                    (tick_x - TICK_PAD, yy + m.ascent / 2.0),
+                    (tick_x + dir * TICK_PAD, yy + m.ascent / 2.0),
                     FONT_SIZE,
                     BLACK,
-                    HAlign::Right,
+                    if self.y_right {
+                        HAlign::Left
+                    } else {
+                        HAlign::Right
+                    },
                     VAlign::Baseline,
                     false,
                     Z_TEXT,
                 );
-                ylab_left = ylab_left.min(r.x0);
+                ylab_outer = if self.y_right {
+                    ylab_outer.max(r.x1)
+                } else {
+                    ylab_outer.min(r.x0)
+                };
                 bb = bb.union(&r);
             }
         }
@@ -694,10 +1227,14 @@ impl Axes {
             let r = put_text(
                 out,
                 off,
-                (rect.x0, rect.y0 - 3.0),
+                (edge, rect.y0 - 3.0),
                 FONT_SIZE,
                 BLACK,
-                HAlign::Left,
+                if self.y_right {
+                    HAlign::Right
+                } else {
+                    HAlign::Left
+                },
                 VAlign::Baseline,
                 false,
                 Z_TEXT,
@@ -706,15 +1243,19 @@ impl Axes {
             yoffset_rect = Some(r);
         }
         if let Some((s, pad)) = &self.ylabel {
-            // Rotated 90°: "bottom" of the text faces the axis.
+            // Rotated 90°: "bottom" of the text faces the axis (for a right-hand axis, its top).
             let r = put_text(
                 out,
                 s,
-                (ylab_left - pad, (rect.y0 + rect.y1) / 2.0),
+                (ylab_outer + dir * pad, (rect.y0 + rect.y1) / 2.0),
                 FONT_SIZE,
                 BLACK,
                 HAlign::Center,
-                VAlign::Bottom,
+                if self.y_right {
+                    VAlign::Top
+                } else {
+                    VAlign::Bottom
+                },
                 true,
                 Z_TEXT,
             );
@@ -742,15 +1283,16 @@ impl Axes {
             bb = bb.union(&r);
         }
 
-        if !self.legend.is_empty() {
-            self.render_legend(rect, out, &tx, &ty);
+        if let (Some(loc), false) = (self.legend, self.legend_entries.is_empty()) {
+            self.render_legend(loc, rect, out, &tx, &ty);
         }
         bb
     }
 
-    /// Frameless legend at the emptiest corner (matplotlib `loc='best'` restricted to corners).
+    /// Frameless legend in a corner (matplotlib's legend without frame; `Best` = emptiest corner).
     fn render_legend(
         &self,
+        loc: Legend,
         rect: Rect,
         out: &mut Vec<(f64, Item)>,
         tx: &dyn Fn(f64) -> f64,
@@ -764,41 +1306,49 @@ impl Axes {
         let spacing = 0.3 * fs;
         let border = 0.4 * fs + 0.5 * fs;
         let text_w = self
-            .legend
+            .legend_entries
             .iter()
             .map(|(s, _)| line_metrics(s, fs).width)
             .fold(0.0, f64::max);
-        let n = self.legend.len() as f64;
+        let n = self.legend_entries.len() as f64;
         let (w, h) = (handle + gap + text_w, n * row_h + (n - 1.0) * spacing);
-        // Score corners by how many data points fall inside the legend box.
-        let mut pts: Vec<P> = Vec::new();
-        for a in &self.artists {
-            if let Artist::Line { xs, ys, .. } | Artist::Scatter { xs, ys, .. } = a {
-                pts.extend(
-                    xs.iter()
-                        .zip(ys)
-                        .filter(|(u, v)| u.is_finite() && v.is_finite())
-                        .map(|(&u, &v)| (tx(u), ty(v))),
-                );
-            }
-        }
         let corners = [
             (rect.x1 - border - w, rect.y0 + border),
             (rect.x0 + border, rect.y0 + border),
             (rect.x0 + border, rect.y1 - border - h),
             (rect.x1 - border - w, rect.y1 - border - h),
         ];
-        let score = |c: &P| {
-            pts.iter()
-                .filter(|p| p.0 >= c.0 && p.0 <= c.0 + w && p.1 >= c.1 && p.1 <= c.1 + h)
-                .count()
+        let best = match loc {
+            Legend::UpperRight => corners[0],
+            Legend::UpperLeft => corners[1],
+            Legend::LowerLeft => corners[2],
+            Legend::LowerRight => corners[3],
+            Legend::Best => {
+                // Score corners by how many data points fall inside the legend box.
+                let mut pts: Vec<P> = Vec::new();
+                for a in &self.artists {
+                    if let Artist::Line { xs, ys, .. } | Artist::Scatter { xs, ys, .. } = a {
+                        pts.extend(
+                            xs.iter()
+                                .zip(ys)
+                                .filter(|(u, v)| u.is_finite() && v.is_finite())
+                                .map(|(&u, &v)| (tx(u), ty(v))),
+                        );
+                    }
+                }
+                let score = |c: &P| {
+                    pts.iter()
+                        .filter(|p| p.0 >= c.0 && p.0 <= c.0 + w && p.1 >= c.1 && p.1 <= c.1 + h)
+                        .count()
+                };
+                corners
+                    .iter()
+                    .min_by_key(|c| score(c))
+                    .copied()
+                    .unwrap_or(corners[0])
+            }
         };
-        let best = corners
-            .iter()
-            .min_by_key(|c| score(c))
-            .copied()
-            .unwrap_or(corners[0]);
-        for (i, (label, key)) in self.legend.iter().enumerate() {
+        for (i, (label, key)) in self.legend_entries.iter().enumerate() {
             let top = best.1 + i as f64 * (row_h + spacing);
             let mid = top + row_h / 2.0;
             match key {
@@ -807,9 +1357,31 @@ impl Axes {
                     Item::Stroke {
                         pts: vec![(best.0, mid), (best.0 + handle, mid)],
                         width: st.width,
-                        paint: st.paint,
-                        dash: st.dash(),
+                        paint: st.color,
+                        dash: st.pattern(),
                         cap: Cap::Butt,
+                        clip: None,
+                    },
+                )),
+                LegendKey::Marker(mk) => out.push((
+                    Z_TEXT,
+                    Item::Disk {
+                        center: (best.0 + handle / 2.0, mid),
+                        radius: mk.size.min(row_h) / 2.0,
+                        paint: mk.color,
+                        clip: None,
+                    },
+                )),
+                LegendKey::Patch(c) => out.push((
+                    Z_TEXT,
+                    Item::Fill {
+                        pts: vec![
+                            (best.0, top + 0.1 * row_h),
+                            (best.0 + handle, top + 0.1 * row_h),
+                            (best.0 + handle, top + 0.9 * row_h),
+                            (best.0, top + 0.9 * row_h),
+                        ],
+                        paint: *c,
                         clip: None,
                     },
                 )),
@@ -829,6 +1401,35 @@ impl Axes {
     }
 }
 
+/// The colours of a heat map, top image row = highest data row; `None` if the shape does not match.
+fn heat_image(h: &Heat) -> Option<Image> {
+    if h.rows == 0 || h.cols == 0 || h.values.len() != h.rows.checked_mul(h.cols)? {
+        return None;
+    }
+    let (lo, hi) = h.range;
+    let span = if (hi - lo).abs() > 0.0 && (hi - lo).is_finite() {
+        hi - lo
+    } else {
+        1.0
+    };
+    let mut rgba = Vec::with_capacity(h.values.len() * 4);
+    for r in (0..h.rows).rev() {
+        for c in 0..h.cols {
+            let v = h.values[r * h.cols + c];
+            if v.is_finite() {
+                let col = h.cmap.at((v - lo) / span);
+                rgba.extend_from_slice(&[col.rgb.0, col.rgb.1, col.rgb.2, 255]);
+            } else {
+                rgba.extend_from_slice(&[0, 0, 0, 0]);
+            }
+        }
+    }
+    Some(Image {
+        width: u32::try_from(h.cols).ok()?,
+        height: u32::try_from(h.rows).ok()?,
+        rgba,
+    })
+}
 fn push_tick(out: &mut Vec<(f64, Item)>, a: P, b: P) {
     out.push((
         Z_SPINE,
@@ -851,7 +1452,7 @@ pub(crate) fn put_text(
     text: &str,
     at: P,
     size: f64,
-    paint: Paint,
+    paint: Color,
     ha: HAlign,
     va: VAlign,
     rot90: bool,

@@ -29,11 +29,18 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
+/// Saves a figure into `dir` (for `Result::and_then`).
+fn saved(fig: Figure, dir: &Path) -> eiann::Result<Figure> {
+    fig.save(dir)?;
+    Ok(fig)
+}
+
 /// Checks both files on disk and the text labels of the SVG.
 fn check_saved(fig: &Figure, dir: &Path, px: (u32, u32), labels: &[&str]) {
     let png = std::fs::read(dir.join(format!("{}.png", fig.name()))).expect("png written");
     assert_eq!(png_size(&png), px, "{}", fig.name());
-    assert_eq!(png, fig.png());
+    let rendered = fig.render().expect("render");
+    assert_eq!(png, rendered.png(), "rendering is deterministic");
     let svg =
         std::fs::read_to_string(dir.join(format!("{}.svg", fig.name()))).expect("svg written");
     assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
@@ -108,9 +115,10 @@ fn rate_panel_from_synthetic_data() {
     let (d, a) = synthetic_rate();
     let dir = scratch("rate");
     let fig = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (88, 51)),
-        Some(&dir),
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (88, 51)),
+        &Default::default(),
     )
+    .and_then(|f| saved(f, &dir))
     .expect("render");
     assert_eq!(fig.name(), "rate_dynamics_example_H2E");
     check_saved(
@@ -132,7 +140,9 @@ fn rate_panel_from_synthetic_data() {
 #[test]
 fn spiking_panel_from_synthetic_data() {
     let dir = scratch("spiking");
-    let fig = spiking_dynamics(&synthetic_spiking(), Some(&dir)).expect("render");
+    let fig = spiking_dynamics(&synthetic_spiking(), &Default::default())
+        .and_then(|f| saved(f, &dir))
+        .expect("render");
     assert_eq!(fig.name(), "spiking_dynamics_H2E");
     check_saved(
         &fig,
@@ -169,7 +179,9 @@ fn comparison_and_trace_panels_from_synthetic_data() {
         spiking: [s(0.1), s(1.1)],
         population: "H2E".into(),
     };
-    let f3 = dendritic_state_rate_vs_spiking(&p3, Some(&dir)).expect("panel 3");
+    let f3 = dendritic_state_rate_vs_spiking(&p3, &Default::default())
+        .and_then(|f| saved(f, &dir))
+        .expect("panel 3");
     check_saved(
         &f3,
         &dir,
@@ -187,7 +199,9 @@ fn comparison_and_trace_panels_from_synthetic_data() {
             trace: s(0.3),
             population: "H1E".into(),
         };
-        let f = eligibility_trace_example(&p, Some(&dir)).expect("panel 4/5");
+        let f = eligibility_trace_example(&p, &Default::default())
+            .and_then(|f| saved(f, &dir))
+            .expect("panel 4/5");
         assert_eq!(f.name(), format!("eligibility_trace_H1E_{unit}"));
         check_saved(
             &f,
@@ -220,8 +234,9 @@ fn population_panels_from_synthetic_data() {
             spiking_dw: y.clone(),
             title: Some("pooled".into()),
         },
-        Some(&dir),
+        &Default::default(),
     )
+    .and_then(|f| saved(f, &dir))
     .expect("scatter");
     check_saved(&f, &dir, (780, 720), &["ΔW (rate model)", "ΔW (spiking)"]);
     let r = pearson_r(&x, &y).expect("r");
@@ -230,8 +245,12 @@ fn population_panels_from_synthetic_data() {
     let rs: Vec<f32> = (0..500)
         .map(|i| 0.5 + 0.49 * ((i as f32) * 0.37).sin())
         .collect();
-    let f =
-        pearson_r_histogram(&PearsonHistogramPanel { r: rs, bins: 0 }, Some(&dir)).expect("hist");
+    let f = pearson_r_histogram(
+        &PearsonHistogramPanel { r: rs, bins: 0 },
+        &Default::default(),
+    )
+    .and_then(|f| saved(f, &dir))
+    .expect("hist");
     check_saved(
         &f,
         &dir,
@@ -246,8 +265,9 @@ fn population_panels_from_synthetic_data() {
             spread: Some(vec![0.1, 0.08, 0.05, 0.03, 0.03]),
             ylabel: String::new(),
         },
-        Some(&dir),
+        &Default::default(),
     )
+    .and_then(|f| saved(f, &dir))
     .expect("line");
     check_saved(&f, &dir, (900, 600), &["Max rate (Hz)", "Median Pearson r"]);
     cleanup(&dir);
@@ -256,8 +276,12 @@ fn population_panels_from_synthetic_data() {
 #[test]
 fn evcxr_display_payload_is_base64_png() {
     let (d, a) = synthetic_rate();
-    let fig = rate_dynamics_example(&RateDynamicsPanel::new(d.view(), a.view(), (1, 2)), None)
-        .expect("render");
+    let fig = rate_dynamics_example(
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2)),
+        &Default::default(),
+    )
+    .expect("render");
+    let fig = fig.render().expect("render");
     let b64 = fig.png_base64();
     assert!(b64.starts_with("iVBORw0KGgo"), "PNG magic in base64");
     assert_eq!(b64.len(), fig.png().len().div_ceil(3) * 4);
@@ -267,56 +291,63 @@ fn evcxr_display_payload_is_base64_png() {
 fn bad_input_is_an_error_not_a_panic() {
     let (d, a) = synthetic_rate();
     // Unit out of range.
-    let e = rate_dynamics_example(&RateDynamicsPanel::new(d.view(), a.view(), (500, 1)), None);
-    assert!(matches!(e, Err(crate::Error::Invalid { .. })), "{e:?}");
+    let e = rate_dynamics_example(
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (500, 1)),
+        &Default::default(),
+    );
+    assert!(matches!(e, Err(eiann::Error::Invalid { .. })), "{e:?}");
     // Mismatched shapes.
     let short = a.slice(ndarray::s![..20, ..]).to_owned();
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), short.view(), (1, 2)),
-        None,
+        &RateDynamicsPanel::new(d.clone(), short.clone(), (1, 2)),
+        &Default::default(),
     );
-    assert!(matches!(e, Err(crate::Error::Shape { .. })), "{e:?}");
+    assert!(matches!(e, Err(eiann::Error::Shape { .. })), "{e:?}");
     // Empty series.
     let empty = Array2::<f32>::zeros((0, 500));
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(empty.view(), empty.view(), (1, 2)),
-        None,
+        &RateDynamicsPanel::new(empty.clone(), empty.clone(), (1, 2)),
+        &Default::default(),
     );
     assert!(e.is_err());
     // Nudge row outside the series.
-    let mut p = RateDynamicsPanel::new(d.view(), a.view(), (1, 2));
+    let mut p = RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2));
     p.before_nudge_row = 21;
-    assert!(rate_dynamics_example(&p, None).is_err());
+    assert!(rate_dynamics_example(&p, &Default::default()).is_err());
 
     let mut s = synthetic_spiking();
     s.soma_v[1].pop();
     assert!(matches!(
-        spiking_dynamics(&s, None),
-        Err(crate::Error::Shape { .. })
+        spiking_dynamics(&s, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
     let mut s = synthetic_spiking();
     s.eligibility_traces.pop();
     assert!(matches!(
-        spiking_dynamics(&s, None),
-        Err(crate::Error::Shape { .. })
+        spiking_dynamics(&s, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
     let mut s = synthetic_spiking();
     s.rate_dw[0].clear();
-    assert!(spiking_dynamics(&s, None).is_err());
-    assert!(spiking_dynamics(&SpikingPanel::new(), None).is_err());
+    assert!(spiking_dynamics(&s, &Default::default()).is_err());
+    assert!(spiking_dynamics(&SpikingPanel::new(), &Default::default()).is_err());
     let mut s = synthetic_spiking();
     s.dend_v = [vec![f32::NAN; 420], vec![f32::NAN; 420]];
-    assert!(spiking_dynamics(&s, None).is_err());
+    assert!(spiking_dynamics(&s, &Default::default()).is_err());
 
-    assert!(dendritic_state_rate_vs_spiking(&DendriticComparisonPanel::default(), None).is_err());
+    assert!(dendritic_state_rate_vs_spiking(
+        &DendriticComparisonPanel::default(),
+        &Default::default()
+    )
+    .is_err());
     let p = DendriticComparisonPanel {
         rate: [vec![0.0; 4], vec![0.0; 4]],
         spiking: [vec![0.0; 4], vec![0.0; 3]],
         population: String::new(),
     };
     assert!(matches!(
-        dendritic_state_rate_vs_spiking(&p, None),
-        Err(crate::Error::Shape { .. })
+        dendritic_state_rate_vs_spiking(&p, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
     let p = EligibilityTracePanel {
         unit: 3,
@@ -325,31 +356,33 @@ fn bad_input_is_an_error_not_a_panic() {
         population: String::new(),
     };
     assert!(matches!(
-        eligibility_trace_example(&p, None),
-        Err(crate::Error::Shape { .. })
+        eligibility_trace_example(&p, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
-    assert!(eligibility_trace_example(&EligibilityTracePanel::default(), None).is_err());
+    assert!(
+        eligibility_trace_example(&EligibilityTracePanel::default(), &Default::default()).is_err()
+    );
 
-    assert!(dw_agreement_scatter(&DwAgreementPanel::default(), None).is_err());
+    assert!(dw_agreement_scatter(&DwAgreementPanel::default(), &Default::default()).is_err());
     let p = DwAgreementPanel {
         rate_dw: vec![1.0, 2.0],
         spiking_dw: vec![1.0],
         title: None,
     };
     assert!(matches!(
-        dw_agreement_scatter(&p, None),
-        Err(crate::Error::Shape { .. })
+        dw_agreement_scatter(&p, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
-    assert!(pearson_r_histogram(&PearsonHistogramPanel::default(), None).is_err());
+    assert!(pearson_r_histogram(&PearsonHistogramPanel::default(), &Default::default()).is_err());
     assert!(pearson_r_histogram(
         &PearsonHistogramPanel {
             r: vec![2.0],
             bins: 10
         },
-        None
+        &Default::default()
     )
     .is_err());
-    assert!(agreement_vs_max_rate(&AgreementVsRatePanel::default(), None).is_err());
+    assert!(agreement_vs_max_rate(&AgreementVsRatePanel::default(), &Default::default()).is_err());
     let p = AgreementVsRatePanel {
         max_rate_hz: vec![1.0, 2.0],
         agreement: vec![0.5],
@@ -357,8 +390,8 @@ fn bad_input_is_an_error_not_a_panic() {
         ylabel: String::new(),
     };
     assert!(matches!(
-        agreement_vs_max_rate(&p, None),
-        Err(crate::Error::Shape { .. })
+        agreement_vs_max_rate(&p, &Default::default()),
+        Err(eiann::Error::Shape { .. })
     ));
     assert!(pearson_r(&[1.0, 1.0], &[1.0, 2.0]).is_err());
 
@@ -379,10 +412,11 @@ fn bad_input_is_an_error_not_a_panic() {
         std::env::temp_dir().join(format!("eiann-figures-{}-blocker", std::process::id()));
     std::fs::write(&blocker, b"x").expect("write");
     let e = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (1, 2)),
-        Some(&blocker),
-    );
-    assert!(matches!(e, Err(crate::Error::Io { .. })), "{e:?}");
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (1, 2)),
+        &Default::default(),
+    )
+    .and_then(|f| saved(f, &blocker));
+    assert!(matches!(e, Err(eiann::Error::Io { .. })), "{e:?}");
     let _ = std::fs::remove_file(&blocker);
 }
 
@@ -405,12 +439,12 @@ fn fixture() -> Option<PathBuf> {
 
 /// Opens an npz; if some member is unsupported by this checkout's reader (e.g. Fortran-order weights),
 /// keeps every member that parses — the panels only need the figure arrays.
-fn open_lenient(path: &Path) -> crate::npz::Npz {
+fn open_lenient(path: &Path) -> eiann::npz::Npz {
     use std::io::Read;
-    if let Ok(n) = crate::npz::Npz::open(path) {
+    if let Ok(n) = eiann::npz::Npz::open(path) {
         return n;
     }
-    let mut npz = crate::npz::Npz::new(path.display().to_string());
+    let mut npz = eiann::npz::Npz::new(path.display().to_string());
     let f = std::fs::File::open(path).expect("open fixture");
     let mut zip = zip::ZipArchive::new(f).expect("zip");
     for i in 0..zip.len() {
@@ -418,7 +452,7 @@ fn open_lenient(path: &Path) -> crate::npz::Npz {
         let name = m.name().map(|n| n.to_string()).unwrap_or_default();
         let mut buf = Vec::new();
         m.read_to_end(&mut buf).expect("read member");
-        if let Ok(a) = crate::npz::parse_npy(&buf) {
+        if let Ok(a) = eiann::npz::parse_npy(&buf) {
             npz.insert(name.trim_end_matches(".npy"), a);
         }
     }
@@ -482,9 +516,10 @@ fn panels_from_parity_fixture() {
     let a = f2("activity_dynamics_cropped/H2E");
     let (up, un) = (88usize, 51usize);
     let fig = rate_dynamics_example(
-        &RateDynamicsPanel::new(d.view(), a.view(), (up, un)),
-        Some(&out),
+        &RateDynamicsPanel::new(d.clone(), a.clone(), (up, un)),
+        &Default::default(),
     )
+    .and_then(|f| saved(f, &out))
     .expect("panel 1");
     check_saved(&fig, &out, (705, 600), &["Dendritic state", "Activity"]);
 
@@ -526,7 +561,9 @@ fn panels_from_parity_fixture() {
         f1("spiking_dW/positive_unit"),
         f1("spiking_dW/negative_unit"),
     ];
-    let fig = spiking_dynamics(&p, Some(&out)).expect("panel 2");
+    let fig = spiking_dynamics(&p, &Default::default())
+        .and_then(|f| saved(f, &out))
+        .expect("panel 2");
     check_saved(&fig, &out, (1950, 900), &["Soma Vm", "ΔW (spiking)"]);
 
     let col = |m: &Array2<f32>, u: usize| m.column(u).to_vec();
@@ -535,7 +572,9 @@ fn panels_from_parity_fixture() {
         spiking: [row(&dend_v, 0), row(&dend_v, 1)],
         population: "H2E".into(),
     };
-    dendritic_state_rate_vs_spiking(&p3, Some(&out)).expect("panel 3");
+    dendritic_state_rate_vs_spiking(&p3, &Default::default())
+        .and_then(|f| saved(f, &out))
+        .expect("panel 3");
     let a1 = f2("activity_dynamics_cropped/H1E");
     for unit in [129usize, 13] {
         let p = EligibilityTracePanel {
@@ -544,7 +583,9 @@ fn panels_from_parity_fixture() {
             trace: eligibility_trace(&h1e[unit], t_len),
             population: "H1E".into(),
         };
-        eligibility_trace_example(&p, Some(&out)).expect("panel 4/5");
+        eligibility_trace_example(&p, &Default::default())
+            .and_then(|f| saved(f, &out))
+            .expect("panel 4/5");
     }
     // Pooled agreement of the two example units (the population notebook pools many more).
     let rate: Vec<f32> = p.rate_dw.concat();
@@ -555,8 +596,9 @@ fn panels_from_parity_fixture() {
             spiking_dw: spk,
             title: None,
         },
-        Some(&out),
+        &Default::default(),
     )
+    .and_then(|f| saved(f, &out))
     .expect("pooled");
     cleanup(&out);
 }
