@@ -52,6 +52,7 @@ pub mod config;
 pub mod constraints;
 pub mod data;
 mod drives;
+pub mod display;
 pub mod dynamics;
 pub mod error;
 pub mod evaluate;
