@@ -42,21 +42,27 @@ bench:
 train: data
     if [ -f {{pickle}} ]; then echo "{{pickle}} exists (delete it to retrain)"; else cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 3000 --checkpoint-every 100 --val-every 1000; fi
 
-# Install the notebook toolchain (idempotent): evcxr_jupyter, .venv with JupyterLab, the `rust` kernel,
-# MNIST and the trained Figure 3 network
-setup: data train
-    bash notebooks/setup.sh
+# Install the notebook toolchain (idempotent): evcxr_jupyter (built while the Figure 3 network trains), .venv with
+# JupyterLab, the `rust` kernel (persistent build folders, notebooks/kernel/launch.py), MNIST, and each
+# notebook's crates compiled once in its kernel build folder
+setup: data
+    bash notebooks/setup.sh --warm -- "{{just_executable()}}" train
 
 # Start JupyterLab (from .venv) on notebooks/; kernels start in the notebook's folder and read notebooks/evcxr.toml
 lab: setup
-    .venv/bin/jupyter lab --notebook-dir=notebooks
+    if [ "$(id -u)" = 0 ]; then root=--allow-root; else root=; fi; .venv/bin/jupyter lab --notebook-dir=notebooks $root
 
-# Execute every notebook headlessly (kernel `rust`, persistent evcxr build cache outside the clone), save them with
-# their outputs, regenerate figures/, fail on any error; prints the wall time of each notebook
+# Execute every notebook headlessly (kernel `rust`, the one `just lab` uses), save them with their outputs,
+# regenerate figures/, fail on any error; prints the wall time of each notebook
 figures: setup
     .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_rate_dynamics.ipynb notebooks/figure3_spiking.ipynb notebooks/figure3_population.ipynb
     for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram agreement_vs_max_rate; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
     echo "figures/: all panels present"
+
+# The notebook runner's own tests: small notebooks with a `?` error, a panic, a compile error, a failed assert,
+# a dead kernel and a clean one (each must fail, the clean one pass, and a rerun must not change it)
+notebook-tests: setup
+    .venv/bin/python -m pytest -q notebooks/tests
 
 # One full epoch with validation every 1,000 steps and the test set at the end
 epoch: data

@@ -1,45 +1,42 @@
 #!/usr/bin/env python3
-"""Execute Rust (evcxr) notebooks headlessly and fail on any error, panic or compile error.
+"""Execute Rust (evcxr) notebooks headlessly; a notebook passes only if no cell failed in any way.
 
 Usage (inside the venv made by notebooks/setup.sh):
 
-    .venv/bin/python notebooks/run_notebooks.py notebooks/*.ipynb [--timeout 1800]
+    .venv/bin/python notebooks/run_notebooks.py notebooks/*.ipynb [--timeout 1800] [--jobs N]
+    .venv/bin/python notebooks/run_notebooks.py --warm notebooks/*.ipynb   # only the `:dep` cells
 
-For each notebook, in the order given:
+For each notebook:
 
-* starts the `rust` kernel (evcxr_jupyter) with the notebook's own folder as working directory, so
-  evcxr reads that folder's `evcxr.toml` and relative paths in the notebook resolve as in JupyterLab;
-* sets EVCXR_TMPDIR to a persistent cache outside the clone,
-  `${XDG_CACHE_HOME:-$HOME/.cache}/eiann-rs/evcxr/<lane>`, so compiled dependencies survive between
-  runs (first run of a fresh machine compiles the crate inside evcxr: minutes; later runs: seconds),
-  with the toolchain's libdir on LD_LIBRARY_PATH (evcxr's relative rpath to libstd breaks there);
-  a lock file keeps two runners from sharing those build folders at once;
-* runs notebooks in lanes, side by side (`--jobs`, default: one lane per core): notebooks with the same
-  `:dep` lines (the same crate features, hence the same compiled dependencies) share a lane and its
-  build folder and run one after the other; different lanes have different build folders, since one
-  evcxr build folder cannot serve two kernels at once. Each kernel compiles cells single-threaded most
-  of the time, so two lanes use the two cores of a small machine;
-* sends `:preserve_vars_on_panic 0` before the first cell (not stored in the notebook): a panic then
-  drops all variables instead of letting later cells run on half-updated state. notebooks/evcxr.toml
-  sets the same for interactive JupyterLab sessions;
-* runs every cell with a generous per-cell timeout, stops at the first failing cell, and saves the
-  notebook in place with all outputs (also when it fails);
-* judges the result: any `error` output, or any output text that contains a Rust panic
-  ("panicked at"), a compiler error ("error[E…]" / "error:") or a dead kernel child process, fails the
-  notebook — evcxr reports some failures (panics in particular) as plain stderr stream text.
+* starts the kernel `rust` — the very kernel spec `just lab` uses (notebooks/kernel/launch.py), so the
+  notebook gets the same persistent evcxr build folder as in JupyterLab (named after its `:dep` lines, one
+  kernel per folder, under a lock; see launch.py) — with the notebook's folder as working directory, so
+  evcxr reads that folder's `evcxr.toml` and relative paths resolve as in JupyterLab;
+* sends `:preserve_vars_on_panic 0` before the first cell (not stored in the notebook): in CI a panic must
+  end the run, not let later cells go on with half the variables. Interactive kernels keep evcxr's
+  default (variables survive a panic);
+* runs every cell, stops at the first failing one and saves the notebook in place with its outputs (also
+  when it fails). A notebook FAILS on any of: an `error` output (compile errors, evcxr's `Err`), any text a
+  cell writes to stderr (evcxr reports a `?` error, a panic or a dead child process there and still
+  answers "ok"), a panic or compiler error in any output text, a dead kernel, a timeout;
+* keeps saved notebooks stable, so rerunning unchanged code leaves `git diff` empty: no execution-timing
+  metadata, and the numbers of output lines that start with `timing:` (wall times, which vary per run)
+  are replaced by `…` (the line itself stays, so the saved notebook still shows what was timed).
 
-Prints one line per notebook with its wall time; exits 1 if any notebook failed, 2 on usage errors.
+Notebooks with the same `:dep` lines share a lane (and its warm build folder) and run one after the other;
+lanes run side by side (`--jobs`, default: one per core). `--warm` runs only each lane's `:dep` cells, once:
+it fills the build folders (`just setup` does this) and saves nothing.
+
+Prints one line per notebook with its wall time and a closing `notebooks: N passed, M failed`; exits 1 if
+any notebook failed, 2 on usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
-import hashlib
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,8 +46,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 KERNEL = "rust"
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "kernel"))
+from launch import dep_lines, pool_name  # noqa: E402  (one definition of a notebook's build folder)
 
-# Text that means a cell failed even when the kernel did not send an `error` message.
+# Text that means a cell failed, in whatever output it appears.
 FAILURE_PATTERNS = [
     re.compile(r"panicked at"),
     re.compile(r"^\s*error(\[E\d{4}\])?:", re.MULTILINE),
@@ -58,11 +58,9 @@ FAILURE_PATTERNS = [
     re.compile(r"Subprocess terminated", re.IGNORECASE),
     re.compile(r"EVCXR_ERROR"),
 ]
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "eiann-rs" / "evcxr"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TIMING_LINE = re.compile(r"^(\s*timing:.*)$", re.MULTILINE)
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
 
 
 def output_text(out: dict) -> str:
@@ -72,24 +70,24 @@ def output_text(out: dict) -> str:
         return out.get("text", "")
     if kind == "error":
         return "\n".join([out.get("ename", ""), out.get("evalue", "")] + list(out.get("traceback", [])))
-    data = out.get("data", {})
-    return data.get("text/plain", "") if isinstance(data.get("text/plain", ""), str) else ""
-
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+    text = out.get("data", {}).get("text/plain", "")
+    return text if isinstance(text, str) else "".join(text)
 
 
 def problems(nb) -> list[str]:
-    """Failures found in the saved outputs: one message per bad output."""
+    """Every failure found in the saved outputs, one message per bad output."""
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         for out in cell.get("outputs", []):
             text = ANSI.sub("", output_text(out))
+            short = " | ".join(text.strip().splitlines()[:4])[:300]
             if out.get("output_type") == "error":
-                first = text.strip().splitlines()[:3]
-                found.append(f"cell {i}: error output: {' | '.join(first)[:300]}")
+                found.append(f"cell {i}: error: {short}")
+                continue
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found.append(f"cell {i}: wrote to stderr: {short}")
                 continue
             for pat in FAILURE_PATTERNS:
                 m = pat.search(text)
@@ -100,17 +98,19 @@ def problems(nb) -> list[str]:
     return found
 
 
-def dep_lines(path: Path) -> str:
-    """The notebook's `:dep` lines (they decide which compiled dependencies its kernel needs)."""
-    nb = nbformat.read(path, as_version=4)
-    lines = [
-        line.strip()
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for line in cell.source.splitlines()
-        if line.strip().startswith(":dep")
-    ]
-    return "\n".join(lines)
+def stabilise(nb) -> None:
+    """Remove what changes between runs of unchanged code: timing metadata and timed numbers."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                out["text"] = TIMING_LINE.sub(lambda m: NUMBER.sub("…", m.group(1)), out.get("text", ""))
+            elif "text/plain" in out.get("data", {}):
+                text = out["data"]["text/plain"]
+                if isinstance(text, str):
+                    out["data"]["text/plain"] = TIMING_LINE.sub(lambda m: NUMBER.sub("…", m.group(1)), text)
 
 
 def lanes_of(paths: list[Path], jobs: int) -> list[list[Path]]:
@@ -127,30 +127,31 @@ def lanes_of(paths: list[Path], jobs: int) -> list[list[Path]]:
     return lanes
 
 
-def lane_dir(cache: Path, lane: list[Path]) -> Path:
-    """A build folder named after the lane's `:dep` lines, stable across runs and clones."""
-    key = "\n\n".join(sorted({dep_lines(p) for p in lane}))
-    return cache / ("deps-" + hashlib.sha256(key.encode()).hexdigest()[:12])
-
-
 async def run_notebook(
-    path: Path, timeout: int, startup_timeout: int, env: dict[str, str]
+    path: Path, timeout: int, startup_timeout: int, warm_only: bool = False
 ) -> tuple[bool, list[str]]:
     nb = nbformat.read(path, as_version=4)
+    if warm_only:
+        nb.cells = [c for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith(":dep")]
+    for cell in nb.cells:  # no output of an earlier run may survive next to this run's
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
     client = NotebookClient(
         nb,
         kernel_name=KERNEL,
         timeout=timeout,
         startup_timeout=startup_timeout,
         allow_errors=False,
-        record_timing=True,
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
+    # JupyterLab names the notebook to its kernel this way; launch.py picks the build folder from it.
+    env = dict(os.environ, JPY_SESSION_NAME=str(path))
     messages: list[str] = []
     ok = True
     try:
         async with client.async_setup_kernel(env=env):
-            # Sent straight to the kernel (not through the notebook, which must stay untouched).
             seen: list[str] = []
 
             def hook(msg: dict) -> None:
@@ -158,15 +159,16 @@ async def run_notebook(
                 seen.append(str(content.get("data", {}).get("text/plain", content.get("text", ""))))
 
             assert client.kc is not None
+            # Sent straight to the kernel, not through the notebook (which must stay as the user wrote it).
             await client.kc.execute_interactive(
                 ":preserve_vars_on_panic 0", store_history=False, output_hook=hook, timeout=60
             )
             if "Preserve vars on panic: false" not in "".join(seen):
                 return False, [f"kernel did not confirm preserve_vars_on_panic = false: {seen!r}"]
             for index, cell in enumerate(nb.cells):
-                await client.async_execute_cell(
-                    cell, index, execution_count=client.code_cells_executed + 1
-                )
+                await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                if problems(nb):
+                    break  # a `?` error or panic answered "ok": stop here as for any failing cell
     except CellTimeoutError as e:
         ok = False
         messages.append(f"cell timed out after {timeout} s: {str(e).splitlines()[0][:200]}")
@@ -175,8 +177,13 @@ async def run_notebook(
         messages.append(f"kernel died: {e}")
     except CellExecutionError:
         ok = False  # the error output itself is reported by problems()
+    except RuntimeError as e:  # nbclient: kernel failed to start, or died before answering
+        ok = False
+        messages.append(f"kernel error: {e}")
     finally:
-        nbformat.write(nb, path)
+        if not warm_only:
+            stabilise(nb)
+            nbformat.write(nb, path)
     found = problems(nb)
     return ok and not found, messages + found
 
@@ -186,9 +193,8 @@ def main() -> int:
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds (default 1800)")
     ap.add_argument("--startup-timeout", type=int, default=120, help="kernel start timeout in seconds")
-    ap.add_argument(
-        "--jobs", type=int, default=0, help="lanes run side by side (default 0: one per core)"
-    )
+    ap.add_argument("--jobs", type=int, default=0, help="lanes run side by side (default 0: one per core)")
+    ap.add_argument("--warm", action="store_true", help="run only the :dep cells, once per set of :dep lines")
     args = ap.parse_args()
 
     paths = [p.resolve() for p in args.notebooks]
@@ -196,45 +202,20 @@ def main() -> int:
     if missing:
         print(f"no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 2
-
-    cache = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    # evcxr links cell code against the toolchain's libstd-*.so through a *relative* RUNPATH, which
-    # is wrong when the build folder and ~/.rustup share a prefix (as ~/.cache does): the kernel then
-    # dies with "dlopen failed". Putting the toolchain's target libdir on LD_LIBRARY_PATH fixes it.
-    try:
-        libdir = subprocess.run(
-            ["rustc", "--print", "target-libdir"], check=True, capture_output=True, text=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"cannot run rustc: {e}", file=sys.stderr)
-        return 2
-    old = os.environ.get("LD_LIBRARY_PATH")
-    os.environ["LD_LIBRARY_PATH"] = libdir + (os.pathsep + old if old else "")
-    lock = open(cache.parent / "evcxr.lock", "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"waiting for another notebook run using {cache} ...", flush=True)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-
-    for path in paths:
-        if not (path.parent / "evcxr.toml").is_file():
-            print(f"note: {path.parent}/evcxr.toml not found; relying on the runner's preflight only")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     lanes = lanes_of(paths, jobs)
+    if args.warm:  # one notebook per distinct set of :dep lines is enough
+        lanes = [[p] for p in {dep_lines(p): p for p in paths}.values()]
     total = time.perf_counter()
 
     async def run_lane(lane: list[Path]) -> int:
-        build = lane_dir(cache, lane)
-        build.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, EVCXR_TMPDIR=str(build))
         failed = 0
         for path in lane:
             t0 = time.perf_counter()
-            ok, messages = await run_notebook(path, args.timeout, args.startup_timeout, env)
+            ok, messages = await run_notebook(path, args.timeout, args.startup_timeout, args.warm)
             dt = time.perf_counter() - t0
-            print(f"{'PASS' if ok else 'FAIL'} {path.name}  {dt:.1f} s", flush=True)
+            what = f"build folder {pool_name(path)} for {path.name}" if args.warm else path.name
+            print(f"{'PASS' if ok else 'FAIL'} {what}  {dt:.1f} s", flush=True)
             for m in messages:
                 print(f"    {m}", flush=True)
             failed += not ok
@@ -244,13 +225,13 @@ def main() -> int:
         return sum(await asyncio.gather(*(run_lane(lane) for lane in lanes)))
 
     print(
-        f"{len(paths)} notebook(s) in {len(lanes)} lane(s) side by side: "
+        f"{'warming' if args.warm else 'running'} {sum(map(len, lanes))} notebook(s) in {len(lanes)} lane(s): "
         + "; ".join(" -> ".join(p.name for p in lane) for lane in lanes),
         flush=True,
     )
     failed = asyncio.run(run_all())
-    n = len(paths)
-    print(f"total {time.perf_counter() - total:.1f} s (evcxr cache {cache})")
+    n = sum(map(len, lanes))
+    print(f"total {time.perf_counter() - total:.1f} s")
     print(f"notebooks: {n - failed} passed, {failed} failed")
     return 1 if failed else 0
 

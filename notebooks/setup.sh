@@ -1,29 +1,52 @@
 #!/usr/bin/env bash
-# Installs the notebook toolchain; idempotent, and fast (a few seconds) when everything is in place:
-#   1. evcxr_jupyter (the Rust Jupyter kernel), pinned, via `cargo install --locked`;
-#   2. a Python venv at <repo>/.venv (git-ignored) with the pinned packages of notebooks/requirements.txt;
+# Installs the notebook toolchain; idempotent, and fast (a few seconds) when everything is in place.
+#
+#   bash notebooks/setup.sh [--warm] [-- COMMAND...]
+#
+#   1. evcxr_jupyter (the Rust Jupyter kernel), pinned, via `cargo install --locked`, built in the
+#      background while the rest runs (COMMAND too: `just setup` passes `just train`, so the CLI build and
+#      the kernel build share the machine instead of waiting for each other);
+#   2. a Python venv at <repo>/.venv (git-ignored) with the pinned packages of notebooks/requirements.txt
+#      (JupyterLab, nbclient, pytest for the runner's tests, rust-just);
 #   3. the kernel spec `rust`, written into the venv (<repo>/.venv/share/jupyter/kernels/rust) so the
-#      venv's jupyter sees it without touching the user's Jupyter folders.
+#      venv's jupyter sees it without touching the user's Jupyter folders; it starts evcxr_jupyter through
+#      notebooks/kernel/launch.py, which gives each kernel a persistent build folder (see that file);
+#   4. with --warm: each distinct set of `:dep` lines of notebooks/*.ipynb runs once in its build folder, so
+#      the first kernel start in JupyterLab finds its crates compiled (minutes on a fresh machine, seconds
+#      once done).
 # Needs only the Rust toolchain (cargo, rustc, a C linker) and python3 with venv. No Debian packages:
 # the figures embed their font (crates/eiann-plot/assets/fonts), so no fontconfig or system fonts are used.
 set -euo pipefail
 
-EVCXR_VERSION="0.22.0" # newest release; builds with rustc 1.95 (~12 min on 2 busy cores, once)
+EVCXR_VERSION="0.22.0" # newest release; builds with rustc 1.95 (~9 min on 2 busy cores, once)
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 venv="$repo/.venv"
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 
-# 1. evcxr_jupyter. (It has no --version flag; cargo's install list records the version.)
+warm=0
+alongside=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --warm) warm=1 ;;
+    --) shift; alongside=("$@"); break ;;
+    *) echo "setup.sh: unknown argument '$1' (expected --warm or -- COMMAND...)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# 1. evcxr_jupyter, in the background. (It has no --version flag; cargo's install list records the version.)
+install_pid=""
+install_log="$(mktemp "${TMPDIR:-/tmp}/evcxr-install.XXXXXX")"
+trap 'rm -f "$install_log"' EXIT
 if cargo install --list | grep -qx "evcxr_jupyter v${EVCXR_VERSION}:"; then
     echo "evcxr_jupyter ${EVCXR_VERSION}: already installed"
 else
-    echo "evcxr_jupyter ${EVCXR_VERSION}: installing with cargo (several minutes on 2 cores) ..."
-    cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION"
+    echo "evcxr_jupyter ${EVCXR_VERSION}: building with cargo in the background (several minutes on 2 cores; log $install_log) ..."
+    cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION" >"$install_log" 2>&1 &
+    install_pid=$!
 fi
-evcxr="$cargo_bin/evcxr_jupyter"
-[ -x "$evcxr" ] || evcxr="$(command -v evcxr_jupyter)"
 
 # 2. Python venv with pinned packages (reinstalled only when requirements.txt changes).
 if [ ! -x "$venv/bin/python" ]; then
@@ -40,21 +63,35 @@ else
     echo "venv: requirements up to date"
 fi
 
+# The caller's command (e.g. `just train`), while evcxr_jupyter builds.
+if [ ${#alongside[@]} -gt 0 ]; then
+    "${alongside[@]}"
+fi
+
+if [ -n "$install_pid" ]; then
+    if ! wait "$install_pid"; then
+        echo "error: cargo install evcxr_jupyter failed; its output:" >&2
+        tail -n 40 "$install_log" >&2
+        exit 1
+    fi
+    echo "evcxr_jupyter ${EVCXR_VERSION}: installed"
+fi
+evcxr="$cargo_bin/evcxr_jupyter"
+[ -x "$evcxr" ] || evcxr="$(command -v evcxr_jupyter)"
+
 # 3. Kernel spec inside the venv. evcxr_jupyter --install writes to $JUPYTER_PATH/kernels/rust when
-# JUPYTER_PATH is set (else to the user's data dir). The spec also gets LD_LIBRARY_PATH = the
-# toolchain's target libdir: evcxr links cell code against libstd-*.so via a relative rpath that breaks
-# when its build folder shares a path prefix with ~/.rustup (e.g. EVCXR_TMPDIR under ~/.cache).
+# JUPYTER_PATH is set (else to the user's data dir); its argv is then replaced by the launcher.
 kernel_dir="$venv/share/jupyter/kernels/rust"
-libdir="$(rustc --print target-libdir)"
-if [ ! -f "$kernel_dir/kernel.json" ] ||
-    ! grep -qF "$evcxr" "$kernel_dir/kernel.json" ||
-    ! grep -qF "$libdir" "$kernel_dir/kernel.json"; then
+launcher="$here/kernel/launch.py"
+if [ ! -f "$kernel_dir/kernel.json" ] || ! grep -qF "$launcher" "$kernel_dir/kernel.json" ||
+    ! grep -qF "$evcxr" "$kernel_dir/kernel.json"; then
     JUPYTER_PATH="$venv/share/jupyter" "$evcxr" --install >/dev/null
-    "$venv/bin/python" - "$kernel_dir/kernel.json" "$libdir" <<'EOF'
+    "$venv/bin/python" - "$kernel_dir/kernel.json" "$venv/bin/python" "$launcher" "$evcxr" <<'EOF'
 import json, sys
-path, libdir = sys.argv[1], sys.argv[2]
+path, python, launcher, evcxr = sys.argv[1:]
 spec = json.load(open(path))
-spec.setdefault("env", {})["LD_LIBRARY_PATH"] = libdir
+spec["argv"] = [python, launcher, "{connection_file}"]
+spec["env"] = {"EIANN_EVCXR_JUPYTER": evcxr}
 json.dump(spec, open(path, "w"), indent=2)
 EOF
     echo "kernel spec written to $kernel_dir"
@@ -66,4 +103,9 @@ if ! "$venv/bin/jupyter" kernelspec list | grep -qE "^[[:space:]]+rust[[:space:]
     "$venv/bin/jupyter" kernelspec list >&2
     exit 1
 fi
-echo "ready: kernel 'rust' (evcxr_jupyter ${EVCXR_VERSION}) in $venv"
+echo "ready: kernel 'rust' (evcxr_jupyter ${EVCXR_VERSION} via notebooks/kernel/launch.py) in $venv"
+
+# 4. Warm build folders.
+if [ "$warm" = 1 ]; then
+    "$venv/bin/python" "$here/run_notebooks.py" --warm "$here"/*.ipynb
+fi

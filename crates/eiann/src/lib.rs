@@ -52,6 +52,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod constraints;
 pub mod data;
+pub mod display;
 mod drives;
 pub mod dynamics;
 pub mod error;

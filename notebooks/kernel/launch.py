@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Start evcxr_jupyter with a persistent build folder taken from a small pool, so kernel starts reuse compiled work.
+
+The `rust` kernel spec that notebooks/setup.sh writes runs this script instead of evcxr_jupyter itself:
+
+    python launch.py {connection_file}
+
+evcxr compiles every cell, and the crates that `:dep` lines name, in one build folder (EVCXR_TMPDIR). Kept
+between kernel starts that folder makes a restart take seconds instead of minutes, but one folder serves one
+kernel at a time. So the folders form a pool under `${EIANN_EVCXR_CACHE:-${XDG_CACHE_HOME:-~/.cache}/eiann-rs/evcxr}`:
+
+* a notebook's folders are named after its `:dep` lines (`deps-<hash>-<slot>`): notebooks loading the same
+  crates with the same features share warm folders. Jupyter names the notebook in JPY_SESSION_NAME; a kernel
+  started without it (a console, `jupyter kernel`) uses the pool `deps-none-<slot>`;
+* the kernel takes the first free slot under an exclusive lock (`flock` on `<folder>.lock`), held by the
+  evcxr process itself (the lock file descriptor survives `exec`) and released by the operating system when
+  the kernel ends, whatever way it ends. Two notebooks open at once get two folders; a second folder of the
+  same notebook compiles its crates once and is warm from then on;
+* a kernel restart may find its old folder still locked for a moment while the old process exits, so a
+  kernel waits up to 8 s for an already-built folder before it takes a fresh one;
+* at most 4 folders per set of `:dep` lines; past that the kernel builds in a temporary folder (evcxr's own
+  default), which is deleted when it ends.
+
+The toolchain's target libdir goes onto LD_LIBRARY_PATH: evcxr links cell code against libstd-*.so with a
+relative RUNPATH that breaks when the build folder and ~/.rustup share a prefix (as ~/.cache does).
+
+`python launch.py --print-folder NOTEBOOK` prints the folder name a notebook's kernels use (for tools).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SLOTS = 4
+WAIT_FOR_WARM_S = 8.0
+
+
+def cache_root() -> Path:
+    explicit = os.environ.get("EIANN_EVCXR_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "eiann-rs" / "evcxr"
+
+
+def dep_lines(notebook: Path) -> str:
+    """The notebook's `:dep` lines, in order (they decide which compiled crates its kernel needs)."""
+    with open(notebook, encoding="utf-8") as f:
+        nb = json.load(f)
+    lines = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        lines += [line.strip() for line in source.splitlines() if line.strip().startswith(":dep")]
+    return "\n".join(lines)
+
+
+def pool_name(notebook: Path | None) -> str:
+    """`deps-<12 hex digits>` for a readable notebook, `deps-none` otherwise."""
+    if notebook is None:
+        return "deps-none"
+    try:
+        deps = dep_lines(notebook)
+    except (OSError, ValueError):
+        return "deps-none"
+    return "deps-" + hashlib.sha256(deps.encode()).hexdigest()[:12]
+
+
+def session_notebook() -> Path | None:
+    name = os.environ.get("JPY_SESSION_NAME")
+    if not name:
+        return None
+    path = Path(name)
+    if not path.is_absolute():
+        path = Path.cwd() / path  # older servers pass a path relative to the kernel's folder
+    return path if path.suffix == ".ipynb" and path.is_file() else None
+
+
+def try_lock(folder: Path):
+    """An open, exclusively locked `<folder>.lock`, or None when another kernel holds it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    f = open(folder.with_name(folder.name + ".lock"), "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    return f
+
+
+def is_warm(folder: Path) -> bool:
+    return (folder / "target").is_dir()
+
+
+def take_slot(root: Path, pool: str):
+    """(folder, lock file) of a free slot of `pool`, or (None, None) when all are busy."""
+    slots = [root / f"{pool}-{k}" for k in range(SLOTS)]
+    deadline = time.monotonic() + WAIT_FOR_WARM_S
+    while True:
+        warm = [s for s in slots if is_warm(s)]
+        for s in warm:
+            lock = try_lock(s)
+            if lock is not None:
+                return s, lock
+        if not warm or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    for s in slots:
+        if not is_warm(s):
+            lock = try_lock(s)
+            if lock is not None:
+                return s, lock
+    return None, None
+
+
+def toolchain_libdir() -> str | None:
+    try:
+        out = subprocess.run(
+            ["rustc", "--print", "target-libdir"], check=True, capture_output=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def evcxr_binary() -> str:
+    explicit = os.environ.get("EIANN_EVCXR_JUPYTER")
+    if explicit:
+        return explicit
+    cargo_bin = Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo") / "bin" / "evcxr_jupyter"
+    if cargo_bin.is_file():
+        return str(cargo_bin)
+    found = shutil.which("evcxr_jupyter")
+    if found is None:
+        sys.exit("eiann kernel: evcxr_jupyter not found (run `just setup`)")
+    return found
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) == 3 and argv[1] == "--print-folder":
+        print(pool_name(Path(argv[2]).resolve()))
+        return
+    if len(argv) != 2:
+        sys.exit("usage: launch.py CONNECTION_FILE | --print-folder NOTEBOOK")
+    connection_file = argv[1]
+    evcxr = evcxr_binary()
+    env = dict(os.environ)
+    libdir = toolchain_libdir()
+    if libdir:
+        old = env.get("LD_LIBRARY_PATH")
+        env["LD_LIBRARY_PATH"] = libdir + (os.pathsep + old if old else "")
+
+    root = cache_root()
+    pool = pool_name(session_notebook())
+    folder, lock = take_slot(root, pool)
+    if folder is None:
+        env.pop("EVCXR_TMPDIR", None)
+        print(f"eiann kernel: all {SLOTS} build folders of {pool} busy; using a temporary one", file=sys.stderr)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        env["EVCXR_TMPDIR"] = str(folder)
+        os.set_inheritable(lock.fileno(), True)  # held by evcxr itself after exec
+        state = "warm" if is_warm(folder) else "new (first start compiles the crates)"
+        print(f"eiann kernel: build folder {folder} ({state})", file=sys.stderr)
+    sys.stderr.flush()
+    os.execve(evcxr, [evcxr, "--control_file", connection_file], env)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
