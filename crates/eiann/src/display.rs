@@ -203,14 +203,8 @@ impl Sheet {
 }
 
 fn rule_row(rule: &Rule) -> (String, String) {
-    match rule {
-        Rule::None => ("LearningRule".into(), "-".into()),
-        Rule::BpLike2L { learning_rate, .. }
-        | Rule::DendriticLoss6 { learning_rate, .. }
-        | Rule::HebbWeightNorm { learning_rate, .. } => {
-            (rule.class_name().into(), num(*learning_rate))
-        }
-    }
+    let rate = rule.learning_rate().map_or_else(|| "-".to_string(), num);
+    (rule.class_name().into(), rate)
 }
 
 fn bounds(b: (Option<f64>, Option<f64>)) -> String {
@@ -440,7 +434,7 @@ fn checkpoint_sheet(ck: &Checkpoint) -> Sheet {
 
 fn saved_sheet(saved: &SavedNetwork) -> Sheet {
     match saved {
-        SavedNetwork::Pickle(ck) => checkpoint_sheet(ck),
+        SavedNetwork::Pickle(ck, _) => checkpoint_sheet(ck),
         SavedNetwork::StateFile {
             path,
             spec,

@@ -22,7 +22,6 @@ use crate::panels::{
     first_active_rows_reversed, DendriticComparisonPanel, EligibilityTracePanel, RateDynamicsPanel,
     SpikingPanel,
 };
-use crate::network::Network;
 use crate::run::{load_saved, train_run, RunSpec, SavedNetwork};
 use crate::series::{example_units, DendriteSeries, DynamicsSeries};
 use crate::spiking::population::{Compartment, PresynapticPopulation};
