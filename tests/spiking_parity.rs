@@ -155,7 +155,11 @@ fn fig3_max_rate_sweep_claims() {
         t0.elapsed().as_secs_f64()
     );
     println!("{}", s.table().expect("table"));
-    let fixed: Vec<_> = s.points.iter().filter(|p| p.rule == WeightScaleRule::Fixed).collect();
+    let fixed: Vec<_> = s
+        .points
+        .iter()
+        .filter(|p| p.rule == WeightScaleRule::Fixed)
+        .collect();
     let comp: Vec<_> = s
         .points
         .iter()
@@ -163,26 +167,50 @@ fn fig3_max_rate_sweep_claims() {
         .collect();
     for (f, c) in fixed.iter().zip(&comp) {
         // r does not depend on the weight scale (same seeds); the compensated slope stays near 1.
-        assert!((f.pooled_r.mean - c.pooled_r.mean).abs() < 1e-4, "{f:?} {c:?}");
+        assert!(
+            (f.pooled_r.mean - c.pooled_r.mean).abs() < 1e-4,
+            "{f:?} {c:?}"
+        );
         assert!(c.slope.mean > 0.5 && c.slope.mean < 2.0, "{c:?}");
         // Theory: within 0.15 everywhere, within 0.05 from 50 Hz up.
         let d = (f.theory.pooled_r - f.pooled_r.mean).abs();
         let tol = if f.max_rate_hz >= 50.0 { 0.05 } else { 0.15 };
-        assert!(d < tol, "{} Hz: theory {} measured {:?}", f.max_rate_hz, f.theory.pooled_r, f.pooled_r);
-        assert!((f.theory.presynaptic_r - f.presynaptic_r.mean).abs() < 0.04, "{f:?}");
+        assert!(
+            d < tol,
+            "{} Hz: theory {} measured {:?}",
+            f.max_rate_hz,
+            f.theory.pooled_r,
+            f.pooled_r
+        );
+        assert!(
+            (f.theory.presynaptic_r - f.presynaptic_r.mean).abs() < 0.04,
+            "{f:?}"
+        );
     }
     // Below the rate cap the pooled r rises within its intervals (no step down beyond them).
     for w in fixed.windows(2).filter(|w| w[1].max_rate_hz <= 600.0) {
-        assert!(w[1].pooled_r.hi >= w[0].pooled_r.lo, "{:?} -> {:?}", w[0], w[1]);
+        assert!(
+            w[1].pooled_r.hi >= w[0].pooled_r.lo,
+            "{:?} -> {:?}",
+            w[0],
+            w[1]
+        );
     }
     // The old design (seeds 42, 43, 44 at every rate): its 50 Hz runs have a low dendritic factor.
     let a_last = inputs.presynaptic[0].1.row(20);
     let d_last = inputs.dendritic_state.row(20);
     for seed in [42u32, 43, 44] {
-        let p = SpikingParams { max_rate_hz: 50.0, seed, ..params.clone() };
+        let p = SpikingParams {
+            max_rate_hz: 50.0,
+            seed,
+            ..params.clone()
+        };
         let run = simulate_units(&pops, Some(&plasticity), &active, &p).expect("run");
         let st = RunStats::of_run(&run, a_last, d_last).expect("stats");
         println!("50 Hz, seed {seed}: {st:?}");
-        assert!(st.presynaptic_r.unwrap() > 0.7 && st.dendritic_r.unwrap() < 0.6, "{st:?}");
+        assert!(
+            st.presynaptic_r.unwrap() > 0.7 && st.dendritic_r.unwrap() < 0.6,
+            "{st:?}"
+        );
     }
 }

@@ -1346,14 +1346,21 @@ mod tests {
     #[test]
     fn yaml_nesting_is_refused_before_parsing() {
         let flow = format!("{}{}", "[".repeat(65), "]".repeat(65));
-        let e = check_yaml_size_and_nesting(&flow, "f.yaml").unwrap_err().to_string();
-        assert!(e.contains("f.yaml: line 1") && e.contains("64 levels"), "{e}");
+        let e = check_yaml_size_and_nesting(&flow, "f.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("f.yaml: line 1") && e.contains("64 levels"),
+            "{e}"
+        );
         assert!(check_yaml_size_and_nesting(&"[".repeat(64), "f.yaml").is_ok());
         // Brackets inside quotes and comments are text.
         let quoted = format!("a: '{}' # {}", "[".repeat(100), "{".repeat(100));
         assert!(check_yaml_size_and_nesting(&quoted, "f.yaml").is_ok());
         let dashes = format!("x:\n{}1\n", "- ".repeat(200));
-        let e = check_yaml_size_and_nesting(&dashes, "f.yaml").unwrap_err().to_string();
+        let e = check_yaml_size_and_nesting(&dashes, "f.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("256"), "{e}");
         let big = "#".repeat(limits::MAX_CONFIG_BYTES as usize + 1);
         assert!(check_yaml_size_and_nesting(&big, "f.yaml").is_err());
