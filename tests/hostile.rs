@@ -375,7 +375,7 @@ fn unwritable_out_is_reported_before_training() {
             &["--steps", "50000", "--mnist-dir", &mnist, "--out", &out],
         ),
         "--out",
-        &[s.0.clone()],
+        std::slice::from_ref(&s.0),
     );
     // 50,000 steps take about a minute: the refusal came before training.
     assert!(t0.elapsed() < Duration::from_secs(15));
@@ -501,7 +501,7 @@ fn nan_weights_are_an_error_naming_the_tensor() {
     refuse(
         &["evaluate", "--checkpoint", &s.s("nan.pkl")],
         "final_state[\"module_dict.H1E_InputE.weight\"]: element 6 is NaN",
-        &[s.0.clone()],
+        std::slice::from_ref(&s.0),
     );
 }
 
@@ -517,7 +517,7 @@ fn missing_weight_is_named_with_the_file() {
     let err = refuse(
         &["evaluate", "--checkpoint", &s.s("few.pkl")],
         "missing tensor",
-        &[s.0.clone()],
+        std::slice::from_ref(&s.0),
     );
     assert!(err.contains("few.pkl"), "{err}");
 }
@@ -659,7 +659,11 @@ fn hostile_npz_files_are_refused_without_crash() {
 fn huge_population_is_refused_by_the_config_check() {
     let s = Scratch::new("popsize");
     let cfg = config_copy(&s, |t| t.replacen("size: 500", "size: 1000000000000", 1));
-    refuse(&train_args(&cfg, &["--steps", "5"]), "size", &[s.0.clone()]);
+    refuse(
+        &train_args(&cfg, &["--steps", "5"]),
+        "size",
+        std::slice::from_ref(&s.0),
+    );
 }
 
 #[test]
@@ -676,7 +680,7 @@ fn huge_forward_steps_is_refused_by_the_config_check() {
     refuse(
         &train_args(&cfg, &["--steps", "5"]),
         "forward_steps",
-        &[s.0.clone()],
+        std::slice::from_ref(&s.0),
     );
 }
 
@@ -692,7 +696,7 @@ fn deeply_nested_yaml_is_refused_quickly() {
     refuse(
         &train_args(&s.s("cfg.yaml"), &["--steps", "5"]),
         "cfg.yaml",
-        &[s.0.clone()],
+        std::slice::from_ref(&s.0),
     );
     assert!(t0.elapsed() < Duration::from_secs(10));
 }

@@ -355,9 +355,8 @@ pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
                     x.to_be_bytes()
                 };
                 let i = rng.below(len);
-                for k in 0..w.min(len - i) {
-                    v[i + k] = bytes[k];
-                }
+                let n = w.min(len - i);
+                v[i..i + n].copy_from_slice(&bytes[..n]);
             }
             3 if len > 0 => {
                 let i = rng.below(len);

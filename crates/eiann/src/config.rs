@@ -1031,7 +1031,7 @@ impl NetworkSpec {
                         "the projections up to this one hold {weights} weights, more than the limit of {} \
                          for a whole network ({} GiB of float32)",
                         limits::MAX_NETWORK_WEIGHTS,
-                        limits::MAX_NETWORK_WEIGHTS * 4 >> 30
+                        (limits::MAX_NETWORK_WEIGHTS * 4) >> 30
                     ),
                 ));
             }

@@ -393,7 +393,11 @@ fn network_from_state(
         }
     }
     Network::from_state_dict(spec, state).map_err(|e| match e {
-        Error::UnknownName { kind, name, .. } if kind == "state_dict key" => {
+        Error::UnknownName {
+            kind: "state_dict key",
+            name,
+            ..
+        } => {
             if state.get(&name).is_none() {
                 fail(format!(
                     "{what}: missing tensor \"{name}\", which the network config needs"

@@ -284,7 +284,7 @@ impl Machine {
 
     /// `SETITEM`/`SETITEMS` into the dict `dict`.
     fn extend_dict(&mut self, dict: Id, items: Vec<Id>) -> Result<(), PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.malformed("SETITEMS with an odd number of items"));
         }
         let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
@@ -459,7 +459,7 @@ pub fn read_value<R: Read>(r: R, len: u64) -> Result<Value, PickleError> {
             }
             b'd' => {
                 let items = m.pop_mark()?;
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err(m.malformed("DICT with an odd number of items"));
                 }
                 let pairs = items.chunks_exact(2).map(|p| (p[0], p[1])).collect();
