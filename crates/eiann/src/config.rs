@@ -150,40 +150,7 @@ pub enum Constraint {
     },
 }
 
-/// A projection's learning rule (`learning_rule` + `learning_rule_kwargs`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rule {
-    /// `null` / `LearningRule`: no learning.
-    None,
-    /// `BP_like_2L` (EIANN `rules/backprop_like.py`): dendritic target propagation.
-    BpLike2L {
-        learning_rate: f64,
-        max_pop_fraction: f64,
-        relu_gate: bool,
-        forward_only: bool,
-    },
-    /// `DendriticLoss_6` (EIANN `rules/dendritic_loss.py`): dendritic inhibition learns to cancel
-    /// the top-down input.
-    DendriticLoss6 { learning_rate: f64, sign: f64 },
-    /// `Hebb_WeightNorm` (EIANN `rules/hebbian.py`): Hebbian update, weights normalised by a constraint.
-    HebbWeightNorm {
-        learning_rate: f64,
-        sign: f64,
-        forward_only: bool,
-    },
-}
-
-impl Rule {
-    /// EIANN class name of the rule.
-    pub fn class_name(&self) -> &'static str {
-        match self {
-            Rule::None => "LearningRule",
-            Rule::BpLike2L { .. } => "BP_like_2L",
-            Rule::DendriticLoss6 { .. } => "DendriticLoss_6",
-            Rule::HebbWeightNorm { .. } => "Hebb_WeightNorm",
-        }
-    }
-}
+pub use crate::rules::Rule;
 
 /// One population, checked (EIANN class `Population`; the first population of the first layer is `Input`).
 #[derive(Debug, Clone, PartialEq)]
@@ -753,80 +720,31 @@ impl NetworkSpec {
                 None | Some(Value::Null) => &empty,
                 Some(v) => cx.mapping(v, &rkw_path)?,
             };
-            let lr = |cx: &Cx| -> Result<f64> {
-                match cx
-                    .opt_f64(rkw, &rkw_path, "learning_rate")?
-                    .or(learning_rate)
-                {
-                    Some(v) => Ok(v),
-                    None => Err(cx.err(
-                        &cx.join(&rkw_path, "learning_rate"),
-                        "missing, and training_kwargs has no learning_rate to fall back on",
-                    )),
-                }
+            let kwargs = RuleKwargs {
+                cx: &cx,
+                map: rkw,
+                path: rkw_path.clone(),
+                network_lr: learning_rate,
             };
-            let rule = match kw.get("learning_rule") {
+            let class = match kw.get("learning_rule") {
                 None => {
                     return Err(cx.err(
                         &rp,
                         "missing: EIANN then uses its default rule Backprop (autograd), which eiann-rs does not implement; write `learning_rule: null` for a fixed projection",
                     ))
                 }
-                Some(Value::Null) => {
-                    cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                    Rule::None
-                }
-                Some(v) => match cx.string(v, &rp)?.as_str() {
-                    "LearningRule" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                        Rule::None
-                    }
-                    "BP_like_2L" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "max_pop_fraction", "stochastic", "relu_gate", "forward_only"])?;
-                        if cx.opt_bool(rkw, &rkw_path, "stochastic")?.unwrap_or(false) {
-                            return Err(cx.err(&cx.join(&rkw_path, "stochastic"), "stochastic plateau selection (torch.bernoulli) is not supported; use false"));
-                        }
-                        let max_pop_fraction = cx.opt_f64(rkw, &rkw_path, "max_pop_fraction")?.unwrap_or(1.0);
-                        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
-                            return Err(cx.err(&cx.join(&rkw_path, "max_pop_fraction"), format!("must be in (0, 1], got {max_pop_fraction}")));
-                        }
-                        Rule::BpLike2L {
-                            learning_rate: lr(&cx)?,
-                            max_pop_fraction,
-                            relu_gate: cx.opt_bool(rkw, &rkw_path, "relu_gate")?.unwrap_or(false),
-                            forward_only: cx.opt_bool(rkw, &rkw_path, "forward_only")?.unwrap_or(false),
-                        }
-                    }
-                    "DendriticLoss_6" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "sign"])?;
-                        Rule::DendriticLoss6 {
-                            learning_rate: lr(&cx)?,
-                            sign: cx.opt_f64(rkw, &rkw_path, "sign")?.unwrap_or(1.0),
-                        }
-                    }
-                    "Hebb_WeightNorm" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "sign", "forward_only"])?;
-                        Rule::HebbWeightNorm {
-                            learning_rate: lr(&cx)?,
-                            sign: cx.opt_f64(rkw, &rkw_path, "sign")?.unwrap_or(1.0),
-                            forward_only: cx.opt_bool(rkw, &rkw_path, "forward_only")?.unwrap_or(false),
-                        }
-                    }
-                    other => {
-                        return Err(cx.err(
-                            &rp,
-                            format!("unknown rule \"{other}\" (supported: BP_like_2L, DendriticLoss_6, Hebb_WeightNorm, LearningRule or null)"),
-                        ))
-                    }
-                },
+                Some(Value::Null) => "LearningRule".to_string(),
+                Some(v) => cx.string(v, &rp)?,
             };
-            if let Rule::BpLike2L { .. } = rule {
-                if compartment == Compartment::Dendrite {
-                    return Err(
-                        cx.err(&rp, "BP_like_2L on a dendritic projection is not supported")
-                    );
-                }
-            }
+            let rule = Rule::parse(&class, &kwargs).unwrap_or_else(|| {
+                Err(cx.err(
+                    &rp,
+                    format!(
+                        "unknown rule \"{class}\" (supported: {}, or null)",
+                        Rule::CLASSES.join(", ")
+                    ),
+                ))
+            })?;
             projections.push(ProjectionSpec {
                 name: names[i].clone(),
                 post: r.post,
@@ -840,6 +758,24 @@ impl NetworkSpec {
                 rule,
             });
         }
+        let spec = NetworkSpec {
+            name: name.to_string(),
+            source_yaml: text.to_string(),
+            layers,
+            populations,
+            projections,
+            output,
+            tau: tau as f32,
+            forward_steps,
+            backward_steps,
+            learning_rate,
+        };
+        for (k, p) in spec.projections.iter().enumerate() {
+            p.rule
+                .check(k, &spec)
+                .map_err(|m| cx.err(&cx.join(&raws[k].path, "learning_rule"), m))?;
+        }
+        let projections = &spec.projections;
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
                 return Err(cx.err(&raws[i].path, format!("projection {n} is defined twice")));
@@ -861,18 +797,7 @@ impl NetworkSpec {
                 }
             }
         }
-        Ok(NetworkSpec {
-            name: name.to_string(),
-            source_yaml: text.to_string(),
-            layers,
-            populations,
-            projections,
-            output,
-            tau: tau as f32,
-            forward_steps,
-            backward_steps,
-            learning_rate,
-        })
+        Ok(spec)
     }
 
     /// Index of the population with this full name.
@@ -917,6 +842,63 @@ fn is_empty_value(v: &Value) -> bool {
         Value::Sequence(s) => s.is_empty(),
         Value::Mapping(m) => m.is_empty(),
         _ => false,
+    }
+}
+
+/// A projection's `learning_rule_kwargs`, read by its rule's `from_kwargs` ([`crate::rules`]): typed
+/// values whose errors name the file and the YAML path, and the network's `learning_rate` fallback.
+pub struct RuleKwargs<'a> {
+    cx: &'a Cx<'a>,
+    map: &'a Mapping,
+    /// YAML path of the kwargs mapping (`projection_config.<...>.learning_rule_kwargs`).
+    path: String,
+    /// `training_kwargs.learning_rate`, the fallback of rules without their own.
+    network_lr: Option<f64>,
+}
+
+impl std::fmt::Debug for RuleKwargs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleKwargs")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuleKwargs<'_> {
+    /// Refuse any key not in `known`.
+    pub fn known(&self, known: &[&str]) -> Result<()> {
+        self.cx.known_keys(self.map, &self.path, known)
+    }
+
+    /// An optional number.
+    pub fn f64(&self, key: &str) -> Result<Option<f64>> {
+        self.cx.opt_f64(self.map, &self.path, key)
+    }
+
+    /// An optional boolean.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>> {
+        self.cx.opt_bool(self.map, &self.path, key)
+    }
+
+    /// An optional name (string).
+    pub fn str(&self, key: &str) -> Result<Option<String>> {
+        self.cx.opt_str(self.map, &self.path, key)
+    }
+
+    /// The rule's `learning_rate`, or the network's when the rule has none (EIANN's fallback).
+    pub fn learning_rate(&self) -> Result<f64> {
+        match self.f64("learning_rate")?.or(self.network_lr) {
+            Some(v) => Ok(v),
+            None => Err(self.error(
+                "learning_rate",
+                "missing, and training_kwargs has no learning_rate to fall back on",
+            )),
+        }
+    }
+
+    /// An error at `learning_rule_kwargs.<key>`.
+    pub fn error(&self, key: &str, message: impl Into<String>) -> Error {
+        self.cx.err(&self.cx.join(&self.path, key), message)
     }
 }
 
@@ -1158,15 +1140,15 @@ mod tests {
         assert_eq!(spec.projections[3].direction, Direction::Forward);
         assert_eq!(spec.projections[2].weight_bounds, (None, Some(0.0)));
         assert!(
-            matches!(spec.projections[7].rule, Rule::HebbWeightNorm { sign, forward_only: true, .. } if sign == 1.0)
+            matches!(spec.projections[7].rule, Rule::HebbWeightNorm(crate::rules::hebb_weight_norm::HebbWeightNorm { sign, forward_only: true, .. }) if sign == 1.0)
         );
         assert!(matches!(
             spec.projections[0].rule,
-            Rule::BpLike2L {
+            Rule::BpLike2L(crate::rules::bp_like_2l::BpLike2L {
                 relu_gate: true,
                 forward_only: false,
                 ..
-            }
+            })
         ));
     }
 }

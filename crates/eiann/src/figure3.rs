@@ -100,7 +100,7 @@ impl Figure3 {
         }
         let spec = network.spec();
         let learning_rate = match spec.projections[spec.projection_index("H2E_H1E")?].rule {
-            Rule::BpLike2L { learning_rate, .. } => learning_rate,
+            Rule::BpLike2L(r) => r.learning_rate,
             _ => return Err(Error::invalid("H2E_H1E", "has no BP_like_2L rule")),
         };
         Ok(Figure3 {

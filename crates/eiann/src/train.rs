@@ -456,6 +456,57 @@ mod tests {
         }
     }
 
+    /// The plain reference path (every speed-up off) and the fast path give the same bits: 200 training
+    /// steps from each of two seeds (every loss and every weight), then the same evaluation.
+    #[test]
+    fn fast_and_reference_paths_agree_bit_for_bit() {
+        use crate::fast::Speed;
+        use crate::samples::InMemorySamples;
+        let bits =
+            |p: &crate::network::Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        for seed in [66049, 7] {
+            let mut fast = Network::new(spec(), seed);
+            let mut plain = fast.clone();
+            plain.set_speed(Speed::Reference);
+            assert_eq!(plain.speed(), Speed::Reference);
+            for s in 0..200 {
+                let (x, t) = sample(s * 7 + seed as usize % 5);
+                let a = fast.train_step(&x, &t).unwrap();
+                let b = plain.train_step(&x, &t).unwrap();
+                assert_eq!(a.to_bits(), b.to_bits(), "loss, seed {seed} step {s}");
+            }
+            for (k, (a, b)) in fast
+                .projections()
+                .iter()
+                .zip(plain.projections())
+                .enumerate()
+            {
+                assert!(bits(a) == bits(b), "seed {seed}: projection {k} differs");
+            }
+            assert!(
+                fast.projections()
+                    .iter()
+                    .zip(Network::new(spec(), seed).projections())
+                    .any(|(a, b)| bits(a) != bits(b)),
+                "the weights learned"
+            );
+            let n = 45;
+            let mut inputs = ndarray::Array2::<f32>::zeros((n, 784));
+            for r in 0..n {
+                let (x, _) = sample(r + 3);
+                inputs.row_mut(r).assign(&ndarray::ArrayView1::from(&x[..]));
+            }
+            let data = InMemorySamples {
+                inputs,
+                labels: (0..n).map(|i| (i + 3) % 10).collect(),
+                classes: 10,
+            };
+            let ef = crate::evaluate::evaluate(&fast, &data, 2).unwrap();
+            let er = crate::evaluate::evaluate(&plain, &data, 1).unwrap();
+            assert_eq!(ef, er, "seed {seed}: evaluation");
+        }
+    }
+
     #[test]
     fn interval_rules_follow_eiann() {
         use super::Interval;
