@@ -13,9 +13,13 @@
 //! * weight inits: `half_kaiming` (with `weight_init_args: (scale,)`), or none (keeps the
 //!   `nn.Linear` default uniform(±1/√fan_in) init);
 //! * constraints: `no_autapses`, `normalize_weight`, `clone_weight`;
-//! * rules: `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning).
-//!   A projection without a `learning_rule` key gets EIANN's default `Backprop` (autograd), which
-//!   eiann-rs does not implement, so it is refused.
+//! * weight inits also `scaled_kaiming` (uniform(±scale/√fan_in), no sign constraint);
+//!   `weight_bounds` as a `!!python/tuple` or a plain list, `null` for an open side;
+//! * rules: `BP_like_2L`, `BP_like_2E`, `Backprop`, `Backprop_DendriticLoss` (`source: <layer>.<pop>`),
+//!   `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning). A projection without a
+//!   `learning_rule` key gets EIANN's default, `Backprop`. The autograd rules need `backward_steps ≥ 1`
+//!   and relu / linear activations;
+//! * `training_kwargs.optimizer: SGD` (the only optimizer; also the default), `verbose` (no effect).
 
 use std::path::Path;
 
@@ -131,6 +135,8 @@ pub enum WeightInit {
     /// EIANN `half_kaiming_init(scale)`: uniform(0, b) for excitatory bounds, uniform(−b, 0) for
     /// inhibitory ones, `b = scale/√fan_in`.
     HalfKaiming { scale: f64 },
+    /// EIANN `scaled_kaiming_init(scale)`: uniform(−b, b) with `b = scale/√fan_in` (no sign constraint).
+    ScaledKaiming { scale: f64 },
 }
 
 /// Weight constraint applied after init and after every update (`weight_constraint`).
@@ -151,6 +157,7 @@ pub enum Constraint {
 }
 
 pub use crate::rules::Rule;
+use crate::rules::Refusal;
 
 /// One population, checked (EIANN class `Population`; the first population of the first layer is `Input`).
 #[derive(Debug, Clone, PartialEq)]
@@ -220,7 +227,8 @@ pub struct NetworkSpec {
     pub tau: f32,
     /// Number of steps of each phase (`forward_steps`, default 1; the backward phase uses it too).
     pub forward_steps: usize,
-    /// `backward_steps` (default 1; only controls autograd tracking in EIANN, unused here).
+    /// `backward_steps` (default 1): how many of the last forward steps the autograd rules
+    /// (`Backprop`, `Backprop_DendriticLoss`) differentiate; unused by the other rules.
     pub backward_steps: usize,
     /// Network-wide learning rate, the fallback of rules without their own.
     pub learning_rate: Option<f64>,
@@ -298,7 +306,7 @@ impl NetworkSpec {
             if o != "SGD" {
                 return Err(cx.err(
                     &cx.join(tp, "optimizer"),
-                    format!("unsupported optimizer \"{o}\" (the DTP rules never step an optimizer; only SGD is accepted)"),
+                    format!("unsupported optimizer \"{o}\" (only SGD, torch.optim.SGD with its defaults)"),
                 ));
             }
         }
@@ -607,10 +615,19 @@ impl NetworkSpec {
                     }
                     WeightInit::HalfKaiming { scale }
                 }
+                Some("scaled_kaiming") => {
+                    if init_args.len() > 1 {
+                        return Err(cx.err(
+                            &cx.join(path, "weight_init_args"),
+                            format!("scaled_kaiming takes one argument (scale), got {}", init_args.len()),
+                        ));
+                    }
+                    WeightInit::ScaledKaiming { scale: init_args.first().copied().unwrap_or(1.0) }
+                }
                 Some(other) => {
                     return Err(cx.err(
                         &cx.join(path, "weight_init"),
-                        format!("unsupported weight_init \"{other}\" (supported: half_kaiming, or null for the nn.Linear default)"),
+                        format!("unsupported weight_init \"{other}\" (supported: half_kaiming, scaled_kaiming, or null for the nn.Linear default)"),
                     ))
                 }
             };
@@ -725,14 +742,11 @@ impl NetworkSpec {
                 map: rkw,
                 path: rkw_path.clone(),
                 network_lr: learning_rate,
+                populations: &populations,
             };
             let class = match kw.get("learning_rule") {
-                None => {
-                    return Err(cx.err(
-                        &rp,
-                        "missing: EIANN then uses its default rule Backprop (autograd), which eiann-rs does not implement; write `learning_rule: null` for a fixed projection",
-                    ))
-                }
+                // EIANN's default rule class (spec §1.2).
+                None => "Backprop".to_string(),
                 Some(Value::Null) => "LearningRule".to_string(),
                 Some(v) => cx.string(v, &rp)?,
             };
@@ -771,9 +785,10 @@ impl NetworkSpec {
             learning_rate,
         };
         for (k, p) in spec.projections.iter().enumerate() {
-            p.rule
-                .check(k, &spec)
-                .map_err(|m| cx.err(&cx.join(&raws[k].path, "learning_rule"), m))?;
+            p.rule.check(k, &spec).map_err(|r| match r {
+                Refusal::Rule(m) => cx.err(&cx.join(&raws[k].path, "learning_rule"), m),
+                Refusal::Training { key, message } => cx.err(&cx.join(tp, key), message),
+            })?;
         }
         let projections = &spec.projections;
         for (i, n) in names.iter().enumerate() {
@@ -854,6 +869,8 @@ pub struct RuleKwargs<'a> {
     path: String,
     /// `training_kwargs.learning_rate`, the fallback of rules without their own.
     network_lr: Option<f64>,
+    /// Every population of the network (for kwargs naming one, e.g. `source: H1.E`).
+    populations: &'a [PopulationSpec],
 }
 
 impl std::fmt::Debug for RuleKwargs<'_> {
@@ -883,6 +900,27 @@ impl RuleKwargs<'_> {
     /// An optional name (string).
     pub fn str(&self, key: &str) -> Result<Option<String>> {
         self.cx.opt_str(self.map, &self.path, key)
+    }
+
+    /// An optional population named `<layer>.<population>` (e.g. `H1.E`), as its index in
+    /// [`NetworkSpec::populations`]; an error if no population has that name.
+    pub fn population(&self, key: &str) -> Result<Option<usize>> {
+        let Some(name) = self.str(key)? else {
+            return Ok(None);
+        };
+        name.split_once('.')
+            .and_then(|(l, p)| {
+                self.populations
+                    .iter()
+                    .position(|q| q.layer == l && q.name == p)
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                    key,
+                    format!("{key} population \"{name}\" is not in layer_config (expected <layer>.<population>)"),
+                )
+            })
     }
 
     /// The rule's `learning_rate`, or the network's when the rule has none (EIANN's fallback).

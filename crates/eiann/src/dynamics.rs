@@ -228,6 +228,17 @@ impl Network {
         fast.integrated(pi, phase);
     }
 
+    /// The instantaneous nudge of a supervised phase without integration (`BP_like_2E`): `a = f(s + n)`
+    /// with `n = dend_to_soma`, the state `s` kept (batch size 1).
+    pub(crate) fn nudge(&mut self, pi: usize) {
+        let act = self.spec.populations[pi].activation;
+        let p = &mut self.pops[pi];
+        for ((a, &s), &e) in p.activity.iter_mut().zip(&p.state).zip(&p.dend_to_soma) {
+            *a = act.apply(s + e);
+        }
+        self.fast.integrated(pi, Phase::Supervised);
+    }
+
     /// Start population `pi`'s step of the supervised phase: `prev_activity ← activity`.
     pub(crate) fn start_step(&mut self, pi: usize) {
         let p = &mut self.pops[pi];
@@ -308,6 +319,13 @@ impl Network {
             } = self;
             fast.sensory_phase_started(spec, projections, pops, *batch);
         }
+        // The autograd rules' tape ([`crate::adjoint`]): single samples only.
+        let taping = self.batch == 1 && !self.fast.is_stacked() && self.tape.depth() > 0;
+        if taping && self.tape.records(-1) {
+            for (pi, p) in self.pops.iter().enumerate() {
+                self.tape.store(pi, -1, &p.activity);
+            }
+        }
         for t in 0..self.spec.forward_steps {
             // prev_activity ← activity; after step 0 only where a step changed the activity (the
             // input and populations not integrated keep theirs, so their copy already holds it).
@@ -328,6 +346,9 @@ impl Network {
                     }
                     if let Some(r) = record.as_deref_mut() {
                         r.forward_activity[pi].extend_from_slice(&self.pops[pi].activity);
+                    }
+                    if taping && self.tape.records(t as isize) {
+                        self.tape.store(pi, t as isize, &self.pops[pi].activity);
                     }
                 }
             }

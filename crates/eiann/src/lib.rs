@@ -48,6 +48,7 @@
 //! # Ok::<(), eiann::Error>(())
 //! ```
 
+pub mod adjoint;
 pub mod checkpoint;
 pub mod config;
 pub mod constraints;

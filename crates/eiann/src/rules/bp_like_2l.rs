@@ -70,7 +70,7 @@ impl LearningRule for BpLike2L {
         })
     }
 
-    fn check(&self, k: usize, spec: &NetworkSpec) -> std::result::Result<(), String> {
+    fn check(&self, k: usize, spec: &NetworkSpec) -> std::result::Result<(), super::Refusal> {
         if spec.projections[k].compartment == Compartment::Dendrite {
             return Err("BP_like_2L on a dendritic projection is not supported".into());
         }
