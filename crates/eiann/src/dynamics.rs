@@ -21,7 +21,10 @@
 //! Where the products come from — computed, reused because the presynaptic activity did not change,
 //! stacked for evaluation batches, the clamped input computed once — is [`crate::fast`]'s business: this
 //! module asks for "the somatic drive of P from projection k" and adds it. The supervised phases of the
-//! learning rules ([`crate::rules`]) integrate with the same [`Network::integrate`].
+//! learning rules ([`crate::rules`]) integrate with the same [`Network::integrate`] (or, for `BP_like_2E`,
+//! apply the nudge once without integrating, [`Network::nudge`]). For the autograd rules the sensory
+//! phase also records every population's activity over the last `backward_steps` steps, the tape their
+//! adjoint reads ([`crate::adjoint`]).
 
 use crate::config::{Activation, Compartment, Direction};
 use crate::error::{Error, Result};

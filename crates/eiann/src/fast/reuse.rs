@@ -17,7 +17,9 @@
 //!   after the step-0 copy of `prev_activity` for recurrent projections) instead of 15 times.
 //!
 //! A cache lives for one phase: weights change only between phases (learning rules and constraints run
-//! after the supervised phase), and [`ProductCache::clear`] is called when a phase starts.
+//! after the supervised phase; the autograd rules' optimizer steps inside their own backward method,
+//! which computes no cached product, before or after another rule's phase), and
+//! [`ProductCache::clear`] is called when a phase starts.
 
 /// Versions of every population's `activity` and `prev_activity`.
 #[derive(Debug, Clone)]

@@ -137,8 +137,8 @@ mod tests {
 
     #[test]
     fn one_sgd_step_follows_the_negative_gradient() {
-        // Output = relu(W·x) after 2 steps with τ = 1; the step lowers the loss.
-        let s = spec(2, "relu");
+        // Output = W·x after 2 steps with τ = 1 (linear, so no unit is silent); the step lowers the loss.
+        let s = spec(2, "linear");
         let mut net = Network::new(s, 7);
         let x = [0.5f32, 1.0, 0.25];
         let target = [1.0f32, 0.0];

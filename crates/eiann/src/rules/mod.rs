@@ -47,7 +47,8 @@
 //!      `training_kwargs` key ([`Refusal::Training`]).
 //! 2. Add one line to the `registry!` below: `Variant => module::Type,` (and `pub mod module;`).
 //! 3. Test it beside the code (`#[cfg(test)] mod tests` in the rule's file: settings parsing and the
-//!    update on a small network) and add its configs' case folders to the parity suite.
+//!    update on a small network), add its configs' case folders to the parity suite, and run one of its
+//!    configs through the fast-versus-reference bit test (`train::tests::fast_and_reference_paths_agree`).
 //!
 //! Nothing else changes: parsing dispatches on `CLASS`, training calls every class's `BACKWARD` in EIANN's
 //! registration order and every projection's `step`, and error messages list the registered classes.
