@@ -725,7 +725,7 @@ fn check_grad_on_reference(
     if spec
         .projections
         .iter()
-        .any(|p| matches!(p.rule, Rule::Backprop { .. }))
+        .any(|p| matches!(p.rule, Rule::Backprop(_)))
     {
         let (Ok(out), Ok(t)) = (fwd.f32("output"), z.f32("target")) else {
             return Ok(());
@@ -756,7 +756,7 @@ fn check_grad_on_reference(
         .projections
         .iter()
         .filter_map(|p| match p.rule {
-            Rule::BackpropDendriticLoss { source, .. } => Some(source),
+            Rule::BackpropDendriticLoss(r) => Some(r.source),
             _ => None,
         })
         .collect();
@@ -780,7 +780,7 @@ fn check_grad_on_reference(
         let wanted: Vec<bool> = spec
             .projections
             .iter()
-            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
+            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss(r) if r.source == s))
             .collect();
         gradients(
             spec,

@@ -172,19 +172,6 @@ pub struct Seed<'a> {
     pub grad: &'a [f32],
 }
 
-/// Check that the adjoint can differentiate `spec` (activations relu or identity).
-pub fn check_differentiable(spec: &NetworkSpec) -> std::result::Result<(), String> {
-    for p in spec.populations.iter().filter(|p| !p.is_input) {
-        if !matches!(p.activation, Activation::Relu | Activation::Linear) {
-            return Err(format!(
-                "population {} has activation {:?}; the backprop adjoint supports relu and linear",
-                p.fullname, p.activation
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// `(∂L/∂W)` for every projection with `wanted[k]`, written pre-major into `grads[k]` (overwritten; other
 /// entries untouched), by the recursion of the module docs from `seeds`.
 pub fn gradients(

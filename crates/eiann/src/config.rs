@@ -157,81 +157,8 @@ pub enum Constraint {
     },
 }
 
-/// A projection's learning rule (`learning_rule` + `learning_rule_kwargs`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rule {
-    /// `null` / `LearningRule`: no learning.
-    None,
-    /// `BP_like_2L` (EIANN `rules/backprop_like.py`): dendritic target propagation.
-    BpLike2L {
-        learning_rate: f64,
-        max_pop_fraction: f64,
-        relu_gate: bool,
-        forward_only: bool,
-    },
-    /// `DendriticLoss_6` (EIANN `rules/dendritic_loss.py`): dendritic inhibition learns to cancel
-    /// the top-down input.
-    DendriticLoss6 { learning_rate: f64, sign: f64 },
-    /// `Hebb_WeightNorm` (EIANN `rules/hebbian.py`): Hebbian update, weights normalised by a constraint.
-    HebbWeightNorm {
-        learning_rate: f64,
-        sign: f64,
-        forward_only: bool,
-    },
-    /// `BP_like_2E` (EIANN `rules/backprop_like.py`): one instantaneous top-down nudge, no
-    /// equilibration in the supervised phase.
-    BpLike2E {
-        learning_rate: f64,
-        max_pop_fraction: f64,
-        relu_gate: bool,
-    },
-    /// `Backprop` (EIANN `rules/backprop.py`): the exact gradient of the output MSE through the last
-    /// `backward_steps` integration steps, applied by the network's SGD optimizer.
-    Backprop { learning_rate: f64 },
-    /// `Backprop_DendriticLoss` (EIANN `rules/backprop.py`): the gradient of `MSE(forward dendritic state
-    /// of source, 0)`, applied by the source population's local SGD optimizer.
-    BackpropDendriticLoss {
-        learning_rate: f64,
-        /// Index of the source population (`source: <layer>.<pop>`) in [`NetworkSpec::populations`].
-        source: usize,
-    },
-}
-
-impl Rule {
-    /// EIANN class name of the rule.
-    pub fn class_name(&self) -> &'static str {
-        match self {
-            Rule::None => "LearningRule",
-            Rule::BpLike2L { .. } => "BP_like_2L",
-            Rule::DendriticLoss6 { .. } => "DendriticLoss_6",
-            Rule::HebbWeightNorm { .. } => "Hebb_WeightNorm",
-            Rule::BpLike2E { .. } => "BP_like_2E",
-            Rule::Backprop { .. } => "Backprop",
-            Rule::BackpropDendriticLoss { .. } => "Backprop_DendriticLoss",
-        }
-    }
-
-    /// Whether EIANN sets `requires_grad` on the projection's weight (the autograd rules).
-    pub fn requires_grad(&self) -> bool {
-        matches!(
-            self,
-            Rule::Backprop { .. } | Rule::BackpropDendriticLoss { .. }
-        )
-    }
-
-    /// The rule's learning rate (None for no learning).
-    pub fn learning_rate(&self) -> Option<f64> {
-        match *self {
-            Rule::None => None,
-            Rule::BpLike2L { learning_rate, .. }
-            | Rule::DendriticLoss6 { learning_rate, .. }
-            | Rule::HebbWeightNorm { learning_rate, .. }
-            | Rule::BpLike2E { learning_rate, .. }
-            | Rule::Backprop { learning_rate }
-            | Rule::BackpropDendriticLoss { learning_rate, .. } => Some(learning_rate),
-        }
-    }
-}
+pub use crate::rules::Rule;
+use crate::rules::Refusal;
 
 /// One population, checked (EIANN class `Population`; the first population of the first layer is `Input`).
 #[derive(Debug, Clone, PartialEq)]
@@ -855,114 +782,28 @@ impl NetworkSpec {
                 None | Some(Value::Null) => &empty,
                 Some(v) => cx.mapping(v, &rkw_path)?,
             };
-            let lr = |cx: &Cx| -> Result<f64> {
-                match cx
-                    .opt_f64(rkw, &rkw_path, "learning_rate")?
-                    .or(learning_rate)
-                {
-                    Some(v) => Ok(v),
-                    None => Err(cx.err(
-                        &cx.join(&rkw_path, "learning_rate"),
-                        "missing, and training_kwargs has no learning_rate to fall back on",
-                    )),
-                }
+            let kwargs = RuleKwargs {
+                cx: &cx,
+                map: rkw,
+                path: rkw_path.clone(),
+                network_lr: learning_rate,
+                populations: &populations,
             };
-            let rule = match kw.get("learning_rule") {
+            let class = match kw.get("learning_rule") {
                 // EIANN's default rule class (spec §1.2).
-                None => {
-                    cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                    Rule::Backprop { learning_rate: lr(&cx)? }
-                }
-                Some(Value::Null) => {
-                    cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                    Rule::None
-                }
-                Some(v) => match cx.string(v, &rp)?.as_str() {
-                    "LearningRule" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                        Rule::None
-                    }
-                    "BP_like_2L" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "max_pop_fraction", "stochastic", "relu_gate", "forward_only"])?;
-                        if cx.opt_bool(rkw, &rkw_path, "stochastic")?.unwrap_or(false) {
-                            return Err(cx.err(&cx.join(&rkw_path, "stochastic"), "stochastic plateau selection (torch.bernoulli) is not supported; use false"));
-                        }
-                        let max_pop_fraction = cx.opt_f64(rkw, &rkw_path, "max_pop_fraction")?.unwrap_or(1.0);
-                        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
-                            return Err(cx.err(&cx.join(&rkw_path, "max_pop_fraction"), format!("must be in (0, 1], got {max_pop_fraction}")));
-                        }
-                        Rule::BpLike2L {
-                            learning_rate: lr(&cx)?,
-                            max_pop_fraction,
-                            relu_gate: cx.opt_bool(rkw, &rkw_path, "relu_gate")?.unwrap_or(false),
-                            forward_only: cx.opt_bool(rkw, &rkw_path, "forward_only")?.unwrap_or(false),
-                        }
-                    }
-                    "DendriticLoss_6" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "sign"])?;
-                        Rule::DendriticLoss6 {
-                            learning_rate: lr(&cx)?,
-                            sign: cx.opt_f64(rkw, &rkw_path, "sign")?.unwrap_or(1.0),
-                        }
-                    }
-                    "Hebb_WeightNorm" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "sign", "forward_only"])?;
-                        Rule::HebbWeightNorm {
-                            learning_rate: lr(&cx)?,
-                            sign: cx.opt_f64(rkw, &rkw_path, "sign")?.unwrap_or(1.0),
-                            forward_only: cx.opt_bool(rkw, &rkw_path, "forward_only")?.unwrap_or(false),
-                        }
-                    }
-                    "BP_like_2E" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "max_pop_fraction", "stochastic", "relu_gate"])?;
-                        if cx.opt_bool(rkw, &rkw_path, "stochastic")?.unwrap_or(false) {
-                            return Err(cx.err(&cx.join(&rkw_path, "stochastic"), "stochastic plateau selection (torch.bernoulli) is not supported; use false"));
-                        }
-                        let max_pop_fraction = cx.opt_f64(rkw, &rkw_path, "max_pop_fraction")?.unwrap_or(1.0);
-                        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
-                            return Err(cx.err(&cx.join(&rkw_path, "max_pop_fraction"), format!("must be in (0, 1], got {max_pop_fraction}")));
-                        }
-                        Rule::BpLike2E {
-                            learning_rate: lr(&cx)?,
-                            max_pop_fraction,
-                            relu_gate: cx.opt_bool(rkw, &rkw_path, "relu_gate")?.unwrap_or(false),
-                        }
-                    }
-                    "Backprop" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
-                        Rule::Backprop { learning_rate: lr(&cx)? }
-                    }
-                    "Backprop_DendriticLoss" => {
-                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "source"])?;
-                        let sp = cx.join(&rkw_path, "source");
-                        let src = cx
-                            .opt_str(rkw, &rkw_path, "source")?
-                            .ok_or_else(|| cx.err(&sp, "missing (expected <layer>.<population>, e.g. H1.E)"))?;
-                        let source = src
-                            .split_once('.')
-                            .and_then(|(l, p)| find_pop(l, p))
-                            .ok_or_else(|| cx.err(&sp, format!("source population \"{src}\" is not in layer_config (expected <layer>.<population>)")))?;
-                        Rule::BackpropDendriticLoss { learning_rate: lr(&cx)?, source }
-                    }
-                    other => {
-                        return Err(cx.err(
-                            &rp,
-                            format!("unknown rule \"{other}\" (supported: BP_like_2L, BP_like_2E, Backprop, Backprop_DendriticLoss, DendriticLoss_6, Hebb_WeightNorm, LearningRule or null)"),
-                        ))
-                    }
-                },
+                None => "Backprop".to_string(),
+                Some(Value::Null) => "LearningRule".to_string(),
+                Some(v) => cx.string(v, &rp)?,
             };
-            if matches!(rule, Rule::BpLike2L { .. } | Rule::BpLike2E { .. })
-                && compartment == Compartment::Dendrite
-            {
-                return Err(cx.err(
+            let rule = Rule::parse(&class, &kwargs).unwrap_or_else(|| {
+                Err(cx.err(
                     &rp,
                     format!(
-                        "{} on a dendritic projection is not supported",
-                        rule.class_name()
+                        "unknown rule \"{class}\" (supported: {}, or null)",
+                        Rule::CLASSES.join(", ")
                     ),
-                ));
-            }
+                ))
+            })?;
             projections.push(ProjectionSpec {
                 name: names[i].clone(),
                 post: r.post,
@@ -976,29 +817,25 @@ impl NetworkSpec {
                 rule,
             });
         }
-        // The autograd rules differentiate the last `backward_steps` steps of relu / linear dynamics.
-        if let Some(i) = projections.iter().position(|p| p.rule.requires_grad()) {
-            let rp = cx.join(&raws[i].path, "learning_rule");
-            if backward_steps == 0 {
-                return Err(cx.err(
-                    &cx.join(tp, "backward_steps"),
-                    format!("is 0, but {} ({}) differentiates the last backward_steps forward steps; use at least 1", projections[i].rule.class_name(), projections[i].name),
-                ));
-            }
-            for p in populations.iter().filter(|p| !p.is_input) {
-                if !matches!(p.activation, Activation::Relu | Activation::Linear) {
-                    return Err(cx.err(
-                        &rp,
-                        format!(
-                            "{} needs relu or linear activations (population {} has {:?})",
-                            projections[i].rule.class_name(),
-                            p.fullname,
-                            p.activation
-                        ),
-                    ));
-                }
-            }
+        let spec = NetworkSpec {
+            name: name.to_string(),
+            source_yaml: text.to_string(),
+            layers,
+            populations,
+            projections,
+            output,
+            tau: tau as f32,
+            forward_steps,
+            backward_steps,
+            learning_rate,
+        };
+        for (k, p) in spec.projections.iter().enumerate() {
+            p.rule.check(k, &spec).map_err(|r| match r {
+                Refusal::Rule(m) => cx.err(&cx.join(&raws[k].path, "learning_rule"), m),
+                Refusal::Training { key, message } => cx.err(&cx.join(tp, key), message),
+            })?;
         }
+        let projections = &spec.projections;
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
                 return Err(cx.err(&raws[i].path, format!("projection {n} is defined twice")));
@@ -1022,7 +859,7 @@ impl NetworkSpec {
         }
         let mut weights: u64 = 0;
         for (i, p) in projections.iter().enumerate() {
-            let n = populations[p.post].size as u64 * populations[p.pre].size as u64;
+            let n = spec.populations[p.post].size as u64 * spec.populations[p.pre].size as u64;
             weights = weights.saturating_add(n);
             if weights > limits::MAX_NETWORK_WEIGHTS {
                 return Err(cx.err(
@@ -1036,18 +873,7 @@ impl NetworkSpec {
                 ));
             }
         }
-        Ok(NetworkSpec {
-            name: name.to_string(),
-            source_yaml: text.to_string(),
-            layers,
-            populations,
-            projections,
-            output,
-            tau: tau as f32,
-            forward_steps,
-            backward_steps,
-            learning_rate,
-        })
+        Ok(spec)
     }
 
     /// Index of the population with this full name.
@@ -1153,6 +979,86 @@ fn is_empty_value(v: &Value) -> bool {
         Value::Sequence(s) => s.is_empty(),
         Value::Mapping(m) => m.is_empty(),
         _ => false,
+    }
+}
+
+/// A projection's `learning_rule_kwargs`, read by its rule's `from_kwargs` ([`crate::rules`]): typed
+/// values whose errors name the file and the YAML path, and the network's `learning_rate` fallback.
+pub struct RuleKwargs<'a> {
+    cx: &'a Cx<'a>,
+    map: &'a Mapping,
+    /// YAML path of the kwargs mapping (`projection_config.<...>.learning_rule_kwargs`).
+    path: String,
+    /// `training_kwargs.learning_rate`, the fallback of rules without their own.
+    network_lr: Option<f64>,
+    /// Every population of the network (for kwargs naming one, e.g. `source: H1.E`).
+    populations: &'a [PopulationSpec],
+}
+
+impl std::fmt::Debug for RuleKwargs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleKwargs")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuleKwargs<'_> {
+    /// Refuse any key not in `known`.
+    pub fn known(&self, known: &[&str]) -> Result<()> {
+        self.cx.known_keys(self.map, &self.path, known)
+    }
+
+    /// An optional number.
+    pub fn f64(&self, key: &str) -> Result<Option<f64>> {
+        self.cx.opt_f64(self.map, &self.path, key)
+    }
+
+    /// An optional boolean.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>> {
+        self.cx.opt_bool(self.map, &self.path, key)
+    }
+
+    /// An optional name (string).
+    pub fn str(&self, key: &str) -> Result<Option<String>> {
+        self.cx.opt_str(self.map, &self.path, key)
+    }
+
+    /// An optional population named `<layer>.<population>` (e.g. `H1.E`), as its index in
+    /// [`NetworkSpec::populations`]; an error if no population has that name.
+    pub fn population(&self, key: &str) -> Result<Option<usize>> {
+        let Some(name) = self.str(key)? else {
+            return Ok(None);
+        };
+        name.split_once('.')
+            .and_then(|(l, p)| {
+                self.populations
+                    .iter()
+                    .position(|q| q.layer == l && q.name == p)
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(
+                    key,
+                    format!("{key} population \"{name}\" is not in layer_config (expected <layer>.<population>)"),
+                )
+            })
+    }
+
+    /// The rule's `learning_rate`, or the network's when the rule has none (EIANN's fallback).
+    pub fn learning_rate(&self) -> Result<f64> {
+        match self.f64("learning_rate")?.or(self.network_lr) {
+            Some(v) => Ok(v),
+            None => Err(self.error(
+                "learning_rate",
+                "missing, and training_kwargs has no learning_rate to fall back on",
+            )),
+        }
+    }
+
+    /// An error at `learning_rule_kwargs.<key>`.
+    pub fn error(&self, key: &str, message: impl Into<String>) -> Error {
+        self.cx.err(&self.cx.join(&self.path, key), message)
     }
 }
 
@@ -1417,15 +1323,15 @@ mod tests {
         assert_eq!(spec.projections[3].direction, Direction::Forward);
         assert_eq!(spec.projections[2].weight_bounds, (None, Some(0.0)));
         assert!(
-            matches!(spec.projections[7].rule, Rule::HebbWeightNorm { sign, forward_only: true, .. } if sign == 1.0)
+            matches!(spec.projections[7].rule, Rule::HebbWeightNorm(crate::rules::hebb_weight_norm::HebbWeightNorm { sign, forward_only: true, .. }) if sign == 1.0)
         );
         assert!(matches!(
             spec.projections[0].rule,
-            Rule::BpLike2L {
+            Rule::BpLike2L(crate::rules::bp_like_2l::BpLike2L {
                 relu_gate: true,
                 forward_only: false,
                 ..
-            }
+            })
         ));
     }
 }

@@ -1,43 +1,15 @@
 //! Weight constraints applied after initialisation and after every update
-//! (EIANN `Network.constrain_weights_and_biases` and `rules/weight_functions.py`).
+//! (EIANN `Network.constrain_weights_and_biases` and `rules/weight_functions.py`), on top of the slice
+//! kernels' [`Bounds`].
 
 use crate::config::Constraint;
-use crate::kernels::has_avx2;
+use crate::fast::kernels::avx2_dispatch;
+pub use crate::fast::kernels::Bounds;
 use crate::network::{Network, Projection};
 
-/// A projection's `weight_bounds` as float32 (`∓∞` where open): `torch.clamp(w, lo, hi)` of one weight.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bounds {
-    pub lo: f32,
-    pub hi: f32,
-}
-
-impl Bounds {
-    /// `max(w, lo).min(hi)`: the clamp of one weight, wherever weights are clamped.
-    #[inline(always)]
-    pub fn apply(self, w: f32) -> f32 {
-        w.max(self.lo).min(self.hi)
-    }
-
-    /// Clamp every weight of `ws`.
-    #[inline(always)]
-    pub fn apply_all(self, ws: &mut [f32]) {
-        for w in ws {
-            *w = self.apply(*w);
-        }
-    }
-}
-
-/// The clamp of a projection's `weight_bounds`, or `None` when both ends are open (then nothing is
-/// clamped, as EIANN skips `torch.clamp`).
+/// The clamp of a projection's `weight_bounds`, or `None` when both ends are open ([`Bounds::of`]).
 pub fn clamp_range(bounds: (Option<f64>, Option<f64>)) -> Option<Bounds> {
-    match bounds {
-        (None, None) => None,
-        (lo, hi) => Some(Bounds {
-            lo: lo.map_or(f32::NEG_INFINITY, |v| v as f32),
-            hi: hi.map_or(f32::INFINITY, |v| v as f32),
-        }),
-    }
+    Bounds::of(bounds)
 }
 
 /// Clamp every weight into `(lo, hi)` (open where `None`), like `torch.clamp`.
@@ -93,27 +65,18 @@ pub fn normalize_weight(
     }
     let post = p.post_size;
     let rowsum = &mut rowsum[..post];
-    let scale = scale as f32;
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { normalize_rows_avx2(&mut p.wt, post, rowsum, clamp, scale) };
-        return;
-    }
-    normalize_rows(&mut p.wt, post, rowsum, clamp, scale)
+    normalize_rows_dispatch(&mut p.wt, post, rowsum, clamp, scale as f32)
 }
 
-/// [`normalize_rows`] with 8-lane AVX2 registers (the same operations).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn normalize_rows_avx2(
-    wt: &mut [f32],
-    post: usize,
-    rowsum: &mut [f64],
-    clamp: Option<Bounds>,
-    scale: f32,
-) {
-    normalize_rows(wt, post, rowsum, clamp, scale)
+avx2_dispatch! {
+    /// [`normalize_rows`] (with 8-lane AVX2 registers when the CPU has them: the same operations).
+    fn normalize_rows_dispatch[](
+        wt: &mut [f32],
+        post: usize,
+        rowsum: &mut [f64],
+        clamp: Option<Bounds>,
+        scale: f32,
+    ) => normalize_rows
 }
 
 /// The passes of [`normalize_weight`] over a pre-major matrix (`rowsum`: `post` values of scratch):
@@ -210,7 +173,7 @@ impl Network {
         for p in &mut self.projections {
             p.changes.mark_all();
         }
-        self.fully_constrained = false;
+        self.fast.fully_constrained = false;
         self.constrain_changed();
     }
 
@@ -220,12 +183,13 @@ impl Network {
     /// normalisation is not idempotent and is always redone in full. Falls back to the full pass after a
     /// state dict was loaded.
     pub(crate) fn constrain_changed(&mut self) {
-        self.input_drive_valid = false;
-        if !self.fully_constrained {
+        self.fast.weights_changed();
+        if !self.fast.incremental_constraints() {
             for p in &mut self.projections {
                 p.changes.mark_all();
             }
         }
+        let fuse = self.fast.speed() == crate::fast::Speed::Fast;
         let Network {
             spec,
             projections,
@@ -242,9 +206,10 @@ impl Network {
             if p.changes.is_clean() {
                 continue;
             }
-            // Normalised projections are clamped in the pass that sums their rows.
-            let normalized = matches!(ps.constraint, Some(Constraint::NormalizeWeight { .. }));
-            if !normalized && !p.changes.is_clamped() {
+            // On the fast path, normalised projections are clamped in the pass that sums their rows.
+            let fused_in_norm =
+                fuse && matches!(ps.constraint, Some(Constraint::NormalizeWeight { .. }));
+            if !fused_in_norm && !p.changes.is_clamped() {
                 match p.changes.columns() {
                     None => clamp_weights(p, ps.weight_bounds),
                     Some(_) => {
@@ -261,7 +226,7 @@ impl Network {
                         p,
                         *scale,
                         !autapses && ps.pre == ps.post,
-                        clamp_range(ps.weight_bounds),
+                        clamp_range(ps.weight_bounds).filter(|_| fuse),
                         scratch_rowsum,
                     );
                     p.changes.mark_all();
@@ -294,7 +259,7 @@ impl Network {
         for p in projections.iter_mut() {
             p.changes.clear();
         }
-        self.fully_constrained = true;
+        self.fast.fully_constrained = true;
     }
 }
 

@@ -1,41 +1,44 @@
-//! Rate dynamics: the forward (sensory) phase, `update_forward_state`, and the backward (supervised,
-//! nudge) phase of `BP_like_2L` — one implementation used by training, the figure series and the tests.
+//! The rate dynamics, stated once: one integration step of a population, the sensory (forward) phase,
+//! and the snapshot that ends it (EIANN `Population.forward`, `Network.forward`,
+//! `Network.update_forward_state`; spec §4, §4.1).
 //!
-//! Mirrors EIANN `Network.forward`, `Population.forward`, `Network.update_forward_state` and
-//! `BP_like_2L.backward` (spec §4, §4.1, §5). Every sum of projection inputs is formed as in PyTorch:
-//! `delta = fl(-state + bias)`, then `delta = fl(delta + W·x)` per projection in iteration order,
-//! `state = fl(state + fl(delta / tau))`. Each product `W·x` sums over presynaptic units in increasing order
-//! (PyTorch's BLAS uses a blocked order, so single products may differ by ~1e-7 relative).
+//! For population `P` with time constant `τ` (in integration steps), bias `b` and activation `f`, one step
+//! is
+//!
+//! ```text
+//!     τ · Δs = −s + b + Σ_Q W_PQ · r_Q          (somatic drives, in projection order)
+//!     s ← s + Δs,       a = f(s + n)
+//!     D = Σ_Q' W_PQ' · r_Q'                      (dendritic input; clamped to [−1, 1] in the supervised phase)
+//! ```
+//!
+//! where `r_Q` is the presynaptic activity (direction F) or its start-of-step copy `prev_activity`
+//! (direction R), the somatic sum runs over the projections that act in the phase ([`Phase`]), and `n`
+//! is the dendrite-to-soma nudge of a DTP rule's supervised phase (0 otherwise). In float32, exactly as
+//! PyTorch forms it: `Δ = fl(−s + b)`, `Δ = fl(Δ + W·r)` per projection, `s = fl(s + fl(Δ / τ))` (a true
+//! division). Each product `W·r` sums over presynaptic units in increasing order (PyTorch's BLAS uses a
+//! blocked order, so single products may differ by ~1e-7 relative).
+//!
+//! Where the products come from — computed, reused because the presynaptic activity did not change,
+//! stacked for evaluation batches, the clamped input computed once — is [`crate::fast`]'s business: this
+//! module asks for "the somatic drive of P from projection k" and adds it. The supervised phases of the
+//! learning rules ([`crate::rules`]) integrate with the same [`Network::integrate`] (or, for `BP_like_2E`,
+//! apply the nudge once without integrating, [`Network::nudge`]). For the autograd rules the sensory
+//! phase also records every population's activity over the last `backward_steps` steps, the tape their
+//! adjoint reads ([`crate::adjoint`]).
 
-use crate::config::{Activation, Compartment, Direction, Rule};
-use crate::drives::FusedDrives;
+use crate::config::{Activation, Compartment, Direction};
 use crate::error::{Error, Result};
-use crate::kernels::{has_avx2, matmat, matvec};
+use crate::fast::kernels::{avx2_dispatch, matmat_slices};
+use crate::fast::{drives_in, presynaptic};
 use crate::network::{Network, PopulationState};
 use crate::record::Recording;
 
-/// Which phase an integration step belongs to (selects the projections used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Somatic projections with update phase F or A.
-    Forward,
-    /// All somatic projections (EIANN's backward activity update does not filter by phase).
-    Backward,
-}
+pub use crate::fast::Phase;
 
-/// The presynaptic vector a projection reads: `activity` (direction F) or the start-of-step
-/// `prev_activity` (R, then `true`, which selects the version in [`crate::reuse`]).
-fn presynaptic(pre: &PopulationState, direction: Direction) -> (&[f32], bool) {
-    match direction {
-        Direction::Forward => (&pre.activity, false),
-        Direction::Recurrent => (&pre.prev_activity, true),
-    }
-}
-
-/// One pass of a population's integration over one row: `delta += v` for one somatic drive, where
-/// `delta` starts as `-state + bias` in the `first` pass, and the last pass (`finish`) ends the step with
-/// `state += delta / tau; activity = f(state)`. Per element these are the operations of separate passes
-/// in the same order (the same bits), with each row read once per drive instead of up to three times.
+/// One pass of a population's integration over one row of `n` units: `Δ += v` for one somatic drive `v`,
+/// where `Δ` starts as `−s + b` in the `first` pass, and the last pass (`finish`) ends the step with
+/// `s += Δ / τ; a = f(s)`. Per element these are the operations of separate passes in the same order
+/// (the same bits), with each row read once per drive instead of up to three times.
 #[derive(Clone, Copy)]
 struct Pass {
     first: bool,
@@ -44,134 +47,114 @@ struct Pass {
 }
 
 impl Pass {
-    /// The start of `delta`: `-state + bias`.
+    /// The start of `Δ`: `−s + b`.
     #[inline(always)]
     fn start(s: f32, b: f32) -> f32 {
         -s + b
     }
 
-    /// The end of the step: `state += delta / tau; activity = f(state)`.
+    /// The end of the step: `s += Δ / τ; a = f(s)`.
     #[inline(always)]
     fn end(self, s: &mut f32, a: &mut f32, d: f32, f: &impl Fn(f32) -> f32) {
         *s += d / self.tau;
         *a = f(*s);
     }
+}
 
-    /// The pass over one row, with 8-lane AVX2 registers when the CPU has them (same operations).
-    #[inline(always)]
-    fn run(
-        self,
+avx2_dispatch! {
+    /// [`pass_body`], with 8-lane AVX2 registers when the CPU has them (same operations).
+    fn run_pass[F: Fn(f32) -> f32](
+        pass: Pass,
         state: &mut [f32],
         activity: &mut [f32],
         delta: &mut [f32],
         bias: &[f32],
         v: &[f32],
-        f: impl Fn(f32) -> f32,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { self.run_avx2(state, activity, delta, bias, v, f) };
-            return;
+        f: F,
+    ) => pass_body
+}
+
+#[inline(always)]
+fn pass_body(
+    pass: Pass,
+    state: &mut [f32],
+    activity: &mut [f32],
+    delta: &mut [f32],
+    bias: &[f32],
+    v: &[f32],
+    f: impl Fn(f32) -> f32,
+) {
+    let elems = state
+        .iter_mut()
+        .zip(activity.iter_mut())
+        .zip(delta.iter_mut())
+        .zip(bias)
+        .zip(v);
+    match (pass.first, pass.finish) {
+        (true, true) => {
+            for ((((s, a), d), &b), &v) in elems {
+                *d = Pass::start(*s, b) + v;
+                pass.end(s, a, *d, &f);
+            }
         }
-        self.run_body(state, activity, delta, bias, v, f)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn run_avx2(
-        self,
-        state: &mut [f32],
-        activity: &mut [f32],
-        delta: &mut [f32],
-        bias: &[f32],
-        v: &[f32],
-        f: impl Fn(f32) -> f32,
-    ) {
-        self.run_body(state, activity, delta, bias, v, f)
-    }
-
-    #[inline(always)]
-    fn run_body(
-        self,
-        state: &mut [f32],
-        activity: &mut [f32],
-        delta: &mut [f32],
-        bias: &[f32],
-        v: &[f32],
-        f: impl Fn(f32) -> f32,
-    ) {
-        let elems = state
-            .iter_mut()
-            .zip(activity.iter_mut())
-            .zip(delta.iter_mut())
-            .zip(bias)
-            .zip(v);
-        match (self.first, self.finish) {
-            (true, true) => {
-                for ((((s, a), d), &b), &v) in elems {
-                    *d = Pass::start(*s, b) + v;
-                    self.end(s, a, *d, &f);
-                }
+        (true, false) => {
+            for ((((s, _), d), &b), &v) in elems {
+                *d = Pass::start(*s, b) + v;
             }
-            (true, false) => {
-                for ((((s, _), d), &b), &v) in elems {
-                    *d = Pass::start(*s, b) + v;
-                }
+        }
+        (false, true) => {
+            for ((((s, a), d), _), &v) in elems {
+                *d += v;
+                pass.end(s, a, *d, &f);
             }
-            (false, true) => {
-                for ((((s, a), d), _), &v) in elems {
-                    *d += v;
-                    self.end(s, a, *d, &f);
-                }
-            }
-            (false, false) => {
-                for ((((_, _), d), _), &v) in elems {
-                    *d += v;
-                }
+        }
+        (false, false) => {
+            for ((((_, _), d), _), &v) in elems {
+                *d += v;
             }
         }
     }
 }
 
-impl Network {
-    /// Recompute the cached input drive `W·x` of every projection from the clamped input population.
-    fn refresh_input_drive(&mut self) {
-        let Network {
-            spec,
-            projections,
-            pops,
-            input_drive,
-            batch,
-            ..
-        } = self;
-        for (k, ps) in spec.projections.iter().enumerate() {
-            if spec.populations[ps.pre].is_input {
-                matmat(
-                    &projections[k],
-                    &pops[ps.pre].activity,
-                    &mut input_drive[k],
-                    *batch,
-                );
-            }
+/// One pass over every row of a population (the activation chosen once, not per value).
+fn pass_rows(
+    pass: Pass,
+    me: &mut PopulationState,
+    delta: &mut [f32],
+    y: &[f32],
+    stride: usize,
+    offset: usize,
+    act: Activation,
+) {
+    let n = me.bias.len();
+    let rows = me
+        .state
+        .chunks_exact_mut(n)
+        .zip(me.activity.chunks_exact_mut(n))
+        .zip(delta.chunks_exact_mut(n))
+        .zip(y.chunks_exact(stride));
+    for (((s, a), d), yrow) in rows {
+        let v = &yrow[offset..offset + n];
+        match act {
+            Activation::Relu => run_pass(pass, s, a, d, &me.bias, v, |x| Activation::Relu.apply(x)),
+            Activation::Linear => run_pass(pass, s, a, d, &me.bias, v, |x| x),
+            other => run_pass(pass, s, a, d, &me.bias, v, |x| other.apply(x)),
         }
-        self.input_drive_valid = true;
     }
+}
 
-    /// Integrate population `pi` by one step (EIANN `Population.forward` and the body of
-    /// `BP_like_2L.backward_update_layer_activity`). With `fused`, the products of its fused projections
-    /// come from there (same bits, see [`crate::drives`]).
-    fn integrate(&mut self, pi: usize, phase: Phase, mut fused: Option<&mut FusedDrives>) {
+impl Network {
+    /// Integrate population `pi` by one step of `phase` (module docs): `τ·Δs = −s + b + Σ W·r`,
+    /// `s ← s + Δs`, `a = f(s + n)` with the nudge `n = dend_to_soma` when `nudged` (batch size 1), else 0.
+    /// EIANN `Population.forward` and the body of `BP_like_2L.backward_update_layer_activity`.
+    pub(crate) fn integrate(&mut self, pi: usize, phase: Phase, nudged: bool) {
         let Network {
             spec,
             projections,
             pops,
             wiring,
-            input_drive,
+            fast,
             scratch_delta,
-            scratch_y,
-            backward_versions,
-            backward_products,
             batch,
             ..
         } = self;
@@ -179,71 +162,44 @@ impl Network {
         let pop = &spec.populations[pi];
         let n = pop.size;
         let delta = &mut scratch_delta[..batch * n];
-        let contributes = |k: usize| {
-            let ps = &spec.projections[k];
-            ps.compartment == Compartment::Soma
-                && (phase != Phase::Forward || ps.update_phase.in_forward())
-        };
         let drives = wiring[pi]
             .incoming
             .iter()
-            .filter(|&&k| contributes(k))
+            .filter(|&&k| drives_in(spec, k, phase))
             .count();
-        // Populations with a backward rule add their dendrite's contribution before the activation
-        // (after the last drive); all others finish the step in the pass of their last drive.
-        let dendrite_to_soma = phase == Phase::Backward && wiring[pi].bp_rule.is_some();
         let (tau, act) = (pop.tau, pop.activation);
+        // The somatic drives: Δ = −s + b + Σ W·r, the step ending in the pass of the last drive unless
+        // a nudge is added before the activation.
         let mut seen = 0;
-        for &k in wiring[pi].incoming.iter().filter(|&&k| contributes(k)) {
+        for &k in wiring[pi]
+            .incoming
+            .iter()
+            .filter(|&&k| drives_in(spec, k, phase))
+        {
             let ps = &spec.projections[k];
-            let (y, stride, offset): (&[f32], usize, usize) =
-                if let Some(f) = fused.as_deref_mut().filter(|f| f.is_fused(k)) {
-                    let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
-                    f.drive(k, ps.pre, prev, x, batch)
-                } else if spec.populations[ps.pre].is_input {
-                    (&input_drive[k], n, 0)
-                } else {
-                    let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
-                    if phase == Phase::Backward {
-                        // Products of populations not integrated in this phase are reused
-                        // (crate::reuse).
-                        let version = backward_versions.of(ps.pre, prev);
-                        let y = backward_products.product(k, version, batch * n, |y| {
-                            matmat(&projections[k], x, y, batch)
-                        });
-                        (y, n, 0)
-                    } else {
-                        matmat(&projections[k], x, scratch_y, batch);
-                        (&scratch_y[..batch * n], n, 0)
-                    }
-                };
+            let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
+            let pre_is_input = spec.populations[ps.pre].is_input;
+            let (y, stride, offset) = fast.somatic_drive(
+                k,
+                ps.pre,
+                pre_is_input,
+                &projections[k],
+                x,
+                prev,
+                phase,
+                batch,
+            );
             seen += 1;
             let pass = Pass {
                 first: seen == 1,
-                finish: seen == drives && !dendrite_to_soma,
+                finish: seen == drives && !nudged,
                 tau,
             };
-            let me: &mut PopulationState = &mut pops[pi];
-            let rows = me
-                .state
-                .chunks_exact_mut(n)
-                .zip(me.activity.chunks_exact_mut(n))
-                .zip(delta.chunks_exact_mut(n))
-                .zip(y.chunks_exact(stride));
-            for (((s, a), d), yrow) in rows {
-                let v = &yrow[offset..offset + n];
-                match act {
-                    Activation::Relu => {
-                        pass.run(s, a, d, &me.bias, v, |x| Activation::Relu.apply(x))
-                    }
-                    Activation::Linear => pass.run(s, a, d, &me.bias, v, |x| x),
-                    other => pass.run(s, a, d, &me.bias, v, |x| other.apply(x)),
-                }
-            }
+            pass_rows(pass, &mut pops[pi], delta, y, stride, offset, act);
         }
-        // Without somatic drives, the passes above did not run: delta is `-state + bias` alone.
         let me: &mut PopulationState = &mut pops[pi];
         if drives == 0 {
+            // No somatic drive: Δ = −s + b alone.
             for (drow, srow) in delta.chunks_exact_mut(n).zip(me.state.chunks_exact(n)) {
                 for ((d, &s), &b) in drow.iter_mut().zip(srow).zip(&me.bias) {
                     *d = Pass::start(s, b);
@@ -255,8 +211,8 @@ impl Network {
             finish: true,
             tau,
         };
-        if dendrite_to_soma {
-            // The backward phase runs with batch size 1 only: the activity is f(state + dendrite).
+        if nudged {
+            // a = f(s + n): the supervised phase runs with batch size 1 only.
             let (state, activity) = (&mut me.state, &mut me.activity);
             for (((s, a), &d), &e) in state
                 .iter_mut()
@@ -272,28 +228,49 @@ impl Network {
                 pass.end(s, a, d, &|x| act.apply(x));
             }
         }
+        fast.integrated(pi, phase);
+    }
+
+    /// The instantaneous nudge of a supervised phase without integration (`BP_like_2E`): `a = f(s + n)`
+    /// with `n = dend_to_soma`, the state `s` kept (batch size 1).
+    pub(crate) fn nudge(&mut self, pi: usize) {
+        let act = self.spec.populations[pi].activation;
+        let p = &mut self.pops[pi];
+        for ((a, &s), &e) in p.activity.iter_mut().zip(&p.state).zip(&p.dend_to_soma) {
+            *a = act.apply(s + e);
+        }
+        self.fast.integrated(pi, Phase::Supervised);
+    }
+
+    /// Start population `pi`'s step of the supervised phase: `prev_activity ← activity`.
+    pub(crate) fn start_step(&mut self, pi: usize) {
+        let p = &mut self.pops[pi];
+        p.prev_activity.copy_from_slice(&p.activity);
+        self.fast.step_started(pi);
+    }
+
+    /// A supervised phase starts (after the sensory phase and its snapshot).
+    pub(crate) fn start_supervised_phase(&mut self) {
+        let Network {
+            spec,
+            projections,
+            pops,
+            fast,
+            ..
+        } = self;
+        fast.supervised_phase_started(spec, projections, pops);
     }
 
     /// EIANN `Network.forward(x)`: reset every population, clamp the input and integrate
-    /// `forward_steps` steps. Returns the output population's activity.
+    /// `forward_steps` steps of the sensory phase. Returns the output population's activity.
     /// With `record`, every population's activity after each step is appended to
     /// `record.forward_activity` (EIANN `store_dynamics=True`).
     ///
     /// With a batch size `B` set by [`Network::set_batch_size`], `x` holds `B` inputs one after the other
-    /// and the returned slice `B` outputs; every sample gets exactly the bits it gets alone.
-    pub fn forward(&mut self, x: &[f32], record: Option<&mut Recording>) -> Result<&[f32]> {
-        self.forward_with(x, record, None)
-    }
-
-    /// [`Network::forward`], optionally with fused drives (evaluation with fixed weights): the stacked
-    /// products and the skipping of populations the output does not depend on give the output the same
-    /// bits; the skipped populations' activities stay at their reset values.
-    pub(crate) fn forward_with(
-        &mut self,
-        x: &[f32],
-        mut record: Option<&mut Recording>,
-        mut fused: Option<&mut FusedDrives>,
-    ) -> Result<&[f32]> {
+    /// and the returned slice `B` outputs; every sample gets exactly the bits it gets alone. During
+    /// stacked evaluation ([`crate::evaluate`]) populations the output does not depend on are not
+    /// integrated (they keep their reset values).
+    pub fn forward(&mut self, x: &[f32], mut record: Option<&mut Recording>) -> Result<&[f32]> {
         let input = self
             .spec
             .populations
@@ -310,10 +287,10 @@ impl Network {
                 "dynamics can only be recorded with batch size 1",
             ));
         }
-        if record.is_some() && fused.is_some() {
+        if record.is_some() && self.fast.is_stacked() {
             return Err(Error::invalid(
                 "recording",
-                "dynamics cannot be recorded with fused drives (skipped populations)",
+                "dynamics cannot be recorded during stacked evaluation (skipped populations)",
             ));
         }
         if let Some(r) = record.as_deref_mut() {
@@ -334,45 +311,41 @@ impl Network {
             act.apply_in_place(&mut p.activity);
         }
         self.pops[input].activity.copy_from_slice(x);
-        if let Some(f) = fused.as_deref_mut() {
-            f.reset_all();
-            // The fused drives hold the input's products; the per-projection cache is not refreshed.
-            self.input_drive_valid = false;
-        } else {
-            self.refresh_input_drive();
+        {
+            let Network {
+                spec,
+                projections,
+                pops,
+                fast,
+                batch,
+                ..
+            } = self;
+            fast.sensory_phase_started(spec, projections, pops, *batch);
         }
-        // The autograd rules' tape (crate::adjoint): single samples only.
-        let taping = self.batch == 1 && fused.is_none() && self.tape.depth() > 0;
+        // The autograd rules' tape ([`crate::adjoint`]): single samples only.
+        let taping = self.batch == 1 && !self.fast.is_stacked() && self.tape.depth() > 0;
         if taping && self.tape.records(-1) {
             for (pi, p) in self.pops.iter().enumerate() {
                 self.tape.store(pi, -1, &p.activity);
             }
         }
-        let integrated_in_a_step = |li: usize, pi: usize, fused: Option<&FusedDrives>| {
-            li != 0 && fused.is_none_or(|f| f.needed(pi))
-        };
         for t in 0..self.spec.forward_steps {
             // prev_activity ← activity; after step 0 only where a step changed the activity (the
-            // input and skipped populations keep theirs, so their copy already holds it).
+            // input and populations not integrated keep theirs, so their copy already holds it).
             for (li, layer) in self.spec.layers.iter().enumerate() {
                 for &pi in &layer.populations {
-                    if t == 0 || integrated_in_a_step(li, pi, fused.as_deref()) {
+                    if t == 0 || (li != 0 && self.fast.integrates(pi)) {
                         let p = &mut self.pops[pi];
                         p.prev_activity.copy_from_slice(&p.activity);
                     }
                 }
             }
-            if let Some(f) = fused.as_deref_mut() {
-                f.step_start();
-            }
+            self.fast.all_steps_started();
             for li in 0..self.spec.layers.len() {
                 for j in 0..self.spec.layers[li].populations.len() {
                     let pi = self.spec.layers[li].populations[j];
-                    if integrated_in_a_step(li, pi, fused.as_deref()) {
-                        self.integrate(pi, Phase::Forward, fused.as_deref_mut());
-                        if let Some(f) = fused.as_deref_mut() {
-                            f.integrated(pi);
-                        }
+                    if li != 0 && self.fast.integrates(pi) {
+                        self.integrate(pi, Phase::Sensory, false);
                     }
                     if let Some(r) = record.as_deref_mut() {
                         r.forward_activity[pi].extend_from_slice(&self.pops[pi].activity);
@@ -402,7 +375,7 @@ impl Network {
                 continue;
             }
             let mut fds = std::mem::take(&mut self.pops[pi].forward_dendritic_state);
-            self.sum_dendritic_inputs(pi, &mut fds, false);
+            self.sum_dendritic_inputs(pi, &mut fds, Phase::Sensory);
             self.pops[pi].forward_dendritic_state = fds;
             if let Some(r) = record.as_deref_mut() {
                 let sizes: Vec<usize> = self.spec.populations.iter().map(|p| p.size).collect();
@@ -417,7 +390,7 @@ impl Network {
     }
 
     /// Error unless the batch size is 1 (the supervised phase and learning are per sample).
-    fn require_single(&self, what: &str) -> Result<()> {
+    pub(crate) fn require_single(&self, what: &str) -> Result<()> {
         if self.batch != 1 {
             return Err(Error::invalid(
                 what,
@@ -427,31 +400,40 @@ impl Network {
         Ok(())
     }
 
-    /// `Σ_dend W·x` over the dendritic projections of population `pi` (in iteration order, starting from
-    /// 0), with `x` the presynaptic `activity` (F) or `prev_activity` (R); written into `out`.
-    /// In the supervised phase (`backward`), products are reused while their input is unchanged.
-    fn sum_dendritic_inputs(&mut self, pi: usize, out: &mut [f32], backward: bool) {
-        let n = self.spec.populations[pi].size;
+    /// The dendritic input `Σ_dend W·r` of population `pi` (dendritic projections in iteration order,
+    /// summed from 0), written into `out`.
+    fn sum_dendritic_inputs(&mut self, pi: usize, out: &mut [f32], phase: Phase) {
+        let Network {
+            spec,
+            projections,
+            pops,
+            wiring,
+            fast,
+            ..
+        } = self;
         out.fill(0.0);
-        for &k in &self.wiring[pi].incoming {
-            let ps = &self.spec.projections[k];
+        for &k in &wiring[pi].incoming {
+            let ps = &spec.projections[k];
             if ps.compartment != Compartment::Dendrite {
                 continue;
             }
-            let (x, prev) = presynaptic(&self.pops[ps.pre], ps.direction);
-            let p = &self.projections[k];
-            let y: &[f32] = if backward {
-                let version = self.backward_versions.of(ps.pre, prev);
-                self.backward_products
-                    .product(k, version, n, |y| matvec(p, x, y))
-            } else {
-                matvec(p, x, &mut self.scratch_y);
-                &self.scratch_y[..n]
-            };
+            let (x, prev) = presynaptic(&pops[ps.pre], ps.direction);
+            let y = fast.dendritic_drive(k, ps.pre, &projections[k], x, prev, phase);
             for (v, &y) in out.iter_mut().zip(y) {
                 *v += y;
             }
         }
+    }
+
+    /// The dendritic state of the supervised phase (`BP_like_2L.update_layer_dendritic_state`):
+    /// `D = clamp(Σ_dend W·r, −1, 1)` for population `pi`, from the current activities.
+    pub(crate) fn update_dendritic_state(&mut self, pi: usize, phase: Phase) {
+        let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
+        self.sum_dendritic_inputs(pi, &mut d, phase);
+        for v in d.iter_mut() {
+            *v = v.clamp(-1.0, 1.0);
+        }
+        self.pops[pi].dendritic_state = d;
     }
 
     /// The dendritic input of population `pi` along a recorded series of `n_rows` steps:
@@ -481,169 +463,14 @@ impl Network {
                 let Some(x) = src.and_then(|s| rows(ps.pre, s)) else {
                     continue;
                 };
-                matvec(&self.projections[k], x, &mut y);
+                let p = &self.projections[k];
+                matmat_slices(&p.wt, p.post_size, p.pre_size, x, &mut y, 1);
                 for (v, &w) in out[t * n..(t + 1) * n].iter_mut().zip(&y) {
                     *v += w;
                 }
             }
         }
         out
-    }
-
-    /// `BP_like_2L.update_layer_dendritic_state`: `D = clamp(Σ_dend W·x, −1, 1)` for population `pi`.
-    fn update_dendritic_state(&mut self, pi: usize) {
-        let mut d = std::mem::take(&mut self.pops[pi].dendritic_state);
-        self.sum_dendritic_inputs(pi, &mut d, true);
-        for v in d.iter_mut() {
-            *v = v.clamp(-1.0, 1.0);
-        }
-        self.pops[pi].dendritic_state = d;
-    }
-
-    /// `BP_like_2L.backward_update_layer_plateaus` at backward step 0 for population `pi`.
-    fn compute_plateau(&mut self, pi: usize, target: &[f32]) {
-        let Some(k) = self.wiring[pi].bp_rule else {
-            return;
-        };
-        let Rule::BpLike2L {
-            max_pop_fraction,
-            relu_gate,
-            ..
-        } = self.spec.projections[k].rule
-        else {
-            return;
-        };
-        let is_output = pi == self.spec.output;
-        let p = &mut self.pops[pi];
-        if is_output {
-            for (i, e) in p.plateau.iter_mut().enumerate() {
-                let err = (target[i] - p.activity[i]).clamp(-1.0, 1.0);
-                p.dendritic_state[i] = err;
-                *e = if relu_gate && p.forward_activity[i] == 0.0 {
-                    0.0
-                } else {
-                    err
-                };
-            }
-            p.dend_to_soma.copy_from_slice(&p.plateau);
-            return;
-        }
-        let n = p.plateau.len();
-        let gated = |i: usize| {
-            if relu_gate && p.forward_activity[i] == 0.0 {
-                0.0
-            } else {
-                p.dendritic_state[i]
-            }
-        };
-        let max_units = (max_pop_fraction * n as f64).ceil() as usize;
-        let mut plateau = std::mem::take(&mut p.plateau);
-        plateau.fill(0.0);
-        if max_units >= n {
-            for (i, v) in plateau.iter_mut().enumerate() {
-                *v = gated(i);
-            }
-        } else {
-            // Positive candidates sorted by L descending (stable), first max_units kept; negative
-            // candidates sorted by L descending, last max_units kept.
-            let mut pos: Vec<usize> = (0..n).filter(|&i| gated(i) > 0.0).collect();
-            pos.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
-            let mut neg: Vec<usize> = (0..n).filter(|&i| gated(i) < 0.0).collect();
-            neg.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
-            let neg_keep = neg.len().saturating_sub(max_units);
-            for &i in pos.iter().take(max_units).chain(&neg[neg_keep..]) {
-                plateau[i] = gated(i);
-            }
-        }
-        p.dend_to_soma.copy_from_slice(&plateau);
-        p.plateau = plateau;
-    }
-
-    /// `BP_like_2L.backward(network, output, target)`: the supervised phase. `forward_steps` steps, layers
-    /// top-down (`Output, H2, H1`): dendritic state, plateaus (step 0 only), then activities.
-    /// `store_dynamics` also integrates populations without backward projections (the DendI
-    /// populations), exactly like EIANN; weight updates do not depend on it. With `record`, backward
-    /// activities and in-loop dendritic states are appended.
-    pub(crate) fn bp_like_2l_backward(
-        &mut self,
-        target: &[f32],
-        store_dynamics: bool,
-        mut record: Option<&mut Recording>,
-    ) -> Result<()> {
-        self.require_single("backward")?;
-        let out = self.spec.output;
-        if target.len() != self.spec.populations[out].size {
-            return Err(Error::shape(
-                "target",
-                self.spec.populations[out].size,
-                target.len(),
-            ));
-        }
-        if self.input_drive_stale() {
-            self.refresh_input_drive();
-        }
-        // Products are reused within this phase only (the weights change after it).
-        self.backward_versions.renew_all();
-        self.backward_products.clear();
-        let layers = std::mem::take(&mut self.reversed_layers);
-        for layer in &layers {
-            for &pi in layer {
-                if self.wiring[pi].bp_rule.is_some() {
-                    let p = &mut self.pops[pi];
-                    p.plateau.fill(0.0);
-                    p.dend_to_soma.fill(0.0);
-                }
-            }
-        }
-        let steps = self.spec.forward_steps;
-        for t in 0..steps {
-            // The dendritic state is read at step 0 (plateaus) and, after the phase, as the population's
-            // state; every step overwrites it from the current activities alone. So without a recording,
-            // steps 1..last−1 need not compute it: same results, 2 of 15 dendritic sums instead of 15.
-            let dendrites_needed = t == 0 || t + 1 == steps || record.is_some();
-            for layer in &layers {
-                for &pi in layer {
-                    if dendrites_needed
-                        && self.wiring[pi].has_backward_projections
-                        && self.wiring[pi].has_dendrite
-                    {
-                        self.update_dendritic_state(pi);
-                        if let Some(r) = record.as_deref_mut() {
-                            r.dendritic_state_inloop[pi]
-                                .extend_from_slice(&self.pops[pi].dendritic_state);
-                        }
-                    }
-                }
-                if t == 0 {
-                    for &pi in layer {
-                        self.compute_plateau(pi, target);
-                    }
-                }
-                for &pi in layer {
-                    let p = &mut self.pops[pi];
-                    p.prev_activity.copy_from_slice(&p.activity);
-                    self.backward_versions.prev_copied(pi);
-                }
-                for &pi in layer {
-                    if self.wiring[pi].has_backward_projections || pi == out || store_dynamics {
-                        self.integrate(pi, Phase::Backward, None);
-                        self.backward_versions.integrated(pi);
-                        if store_dynamics {
-                            if let Some(r) = record.as_deref_mut() {
-                                r.backward_activity[pi].extend_from_slice(&self.pops[pi].activity);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.reversed_layers = layers;
-        Ok(())
-    }
-
-    /// Whether the cached input drive may not match the current weights and input.
-    fn input_drive_stale(&self) -> bool {
-        !self.input_drive_valid
     }
 }
 
@@ -669,7 +496,7 @@ mod tests {
     /// The AVX2 and portable integration passes give the same bits for every kind of pass.
     #[test]
     fn integration_pass_is_the_same_with_avx2() {
-        if !has_avx2() {
+        if !crate::fast::kernels::has_avx2() {
             return;
         }
         let n = 53;
@@ -689,9 +516,8 @@ mod tests {
                 let (mut s1, mut a1, mut d1) = (vals(3), vals(4), vals(5));
                 let (mut s2, mut a2, mut d2) = (s1.clone(), a1.clone(), d1.clone());
                 let relu = |x: f32| Activation::Relu.apply(x);
-                pass.run_body(&mut s1, &mut a1, &mut d1, &bias, &v, relu);
-                // SAFETY: AVX2 is present (checked above).
-                unsafe { pass.run_avx2(&mut s2, &mut a2, &mut d2, &bias, &v, relu) };
+                pass_body(pass, &mut s1, &mut a1, &mut d1, &bias, &v, relu);
+                run_pass(pass, &mut s2, &mut a2, &mut d2, &bias, &v, relu);
                 let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&s1), bits(&s2));
                 assert_eq!(bits(&a1), bits(&a2));
@@ -752,7 +578,7 @@ mod tests {
         .unwrap();
         let mut reuse = Network::new(spec, 5);
         let mut recompute = reuse.clone();
-        recompute.backward_products.set_reuse(false);
+        recompute.fast.set_product_reuse(false);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for s in 0..12 {
             let x: Vec<f32> = (0..784)

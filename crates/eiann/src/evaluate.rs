@@ -1,9 +1,10 @@
 //! Evaluation of a network on a labelled set (validation / test): forward phase only, MSE loss and
 //! argmax accuracy as EIANN computes them, in parallel with results independent of the thread count.
 
-use crate::drives::FusedDrives;
 use crate::dynamics::mse_loss;
 use crate::error::{Error, Result};
+use crate::fast::stacks::FusedDrives;
+use crate::fast::Speed;
 use crate::network::Network;
 use crate::samples::Samples;
 
@@ -43,7 +44,7 @@ pub fn argmax(v: &[f32]) -> usize {
 
 /// Evaluate `net` on every sample of `data` (forward phase only; the network's own state is untouched).
 /// Work is split over `threads` threads (0 = all cores), each with its own copy of the network that
-/// integrates 32 samples side by side with fused drives (`drives.rs`: the products of each
+/// integrates 32 samples side by side with stacked drives (`fast/stacks.rs`: the products of each
 /// presynaptic population in one kernel call, populations the output does not depend on skipped); every
 /// sample gets the bits it gets alone, and per-sample results are
 /// reduced in sample order, so the numbers depend neither on the thread count nor on the batching.
@@ -75,18 +76,27 @@ pub fn evaluate(net: &Network, data: &dyn Samples, threads: usize) -> Result<Eva
             .map(|(c, part)| {
                 let mut local = net.clone();
                 scope.spawn(move || -> Result<()> {
-                    let mut fused = FusedDrives::new(&local);
+                    // The fast path stacks each population's products and integrates 32 samples side
+                    // by side; the reference path runs them one by one, plainly.
+                    let batch = match local.speed() {
+                        Speed::Fast => {
+                            let stacks = FusedDrives::new(&local);
+                            local.fast.stack_for_evaluation(stacks);
+                            BATCH
+                        }
+                        Speed::Reference => 1,
+                    };
                     let n_in = data.input_size();
-                    let mut x = vec![0f32; BATCH * n_in];
+                    let mut x = vec![0f32; batch * n_in];
                     let mut t = vec![0f32; out_size];
-                    for (g, group) in part.chunks_mut(BATCH).enumerate() {
+                    for (g, group) in part.chunks_mut(batch).enumerate() {
                         let b = group.len();
                         local.set_batch_size(b)?;
-                        let first = c * chunk + g * BATCH;
+                        let first = c * chunk + g * batch;
                         for k in 0..b {
                             data.input_into(first + k, &mut x[k * n_in..(k + 1) * n_in]);
                         }
-                        let out = local.forward_with(&x[..b * n_in], None, Some(&mut fused))?;
+                        let out = local.forward(&x[..b * n_in], None)?;
                         for (k, r) in group.iter_mut().enumerate() {
                             let o = &out[k * out_size..(k + 1) * out_size];
                             data.target_into(first + k, &mut t);

@@ -14,11 +14,12 @@
 //! | `Projection` (an `nn.Linear`: weight, bounds, constraint, direction, phase, compartment) | [`network::Projection`] (weights) + [`config::ProjectionSpec`] |
 //! | compartment `None`/`soma` vs `dend` | [`config::Compartment`]: somatic inputs sum into the state, dendritic ones into the dendritic state |
 //! | `direction` F / R | [`config::Direction`]: current activity vs start-of-step `prev_activity` |
-//! | `update_phase` F / B / A, the sensory and supervised phases | [`config::UpdatePhase`]; [`Network::forward`], [`Network::backward`] in [`dynamics`] (products of unchanged activities reused within a phase: `reuse.rs`) |
-//! | learning rules `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm` | [`rules`] (one file each), [`config::Rule`] |
+//! | `update_phase` F / B / A, the sensory and supervised phases | [`config::UpdatePhase`]; [`Network::forward`] in [`dynamics`] (the integration step as an equation), [`Network::backward`] runs every rule class's supervised phase ([`rules`]) |
+//! | learning rules `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm` | [`rules`]: one module per class (settings, supervised phase, update), the registry [`rules::Rule`]; the recipe for adding one is in [`rules`] |
 //! | weight constraints (`clamp`, `no_autapses`, `normalize_weight`, `clone_weight`) | [`constraints`] |
 //! | `Network.train`, `param_history`, `sample_order`, intervals | [`Network::train_step`], [`train::train`], [`train::Interval`] |
-//! | evaluation (`Network.test`, validation) | [`evaluate`]: batches of 32 samples, each population's projections stacked into one product (`drives.rs`), same bits as one by one |
+//! | evaluation (`Network.test`, validation) | [`evaluate`]: batches of 32 samples, each population's projections stacked into one product, same bits as one by one |
+//! | (speed-ups: cached, reused and stacked products, SIMD kernels, fused clamps) | [`fast`], behind one interface, with a plain reference path [`Speed::Reference`] that gives the same bits |
 //! | `store_dynamics` recordings | [`Recording`] ([`record`]) — an option of the one implementation of the dynamics |
 //! | `compute_dendritic_state_dynamics` | [`series::DynamicsSeries`] |
 //! | `torch.manual_seed`, `uniform_`, `randperm`, DataLoader order | [`rng`] |
@@ -53,19 +54,17 @@ pub mod config;
 pub mod constraints;
 pub mod data;
 pub mod display;
-mod drives;
 pub mod dynamics;
 pub mod error;
 pub mod evaluate;
+pub mod fast;
 pub mod figure3;
 pub mod input;
-pub mod kernels;
 pub mod limits;
 pub mod network;
 pub mod npz;
 pub mod panels;
 pub mod record;
-mod reuse;
 pub mod rng;
 pub mod rules;
 pub mod run;
@@ -77,6 +76,7 @@ pub mod train;
 
 pub use config::NetworkSpec;
 pub use error::{Error, Result};
+pub use fast::Speed;
 pub use network::Network;
 pub use record::Recording;
 pub use state::StateDict;

@@ -6,10 +6,12 @@
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
-use crate::config::{Compartment, NetworkSpec, Rule, WeightInit};
+use crate::config::{Compartment, NetworkSpec, WeightInit};
 use crate::error::{Error, Result};
-use crate::reuse::{ActivityVersions, ProductCache};
+use crate::fast::kernels::{self, Bounds};
+use crate::fast::{FastPath, Speed};
 use crate::rng::TorchRng;
+use crate::rules::BackwardFn;
 use crate::state::StateDict;
 
 /// One projection's weights, stored **pre-major** (`wt[j * post + i] = W[i][j]`, the transpose of
@@ -104,6 +106,40 @@ impl Projection {
         Array2::from_shape_fn((self.post_size, self.pre_size), |(i, j)| self.get(i, j))
     }
 
+    /// `y = W·x` (see [`kernels::matmat_slices`]).
+    pub fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        kernels::matmat_slices(&self.wt, self.post_size, self.pre_size, x, y, 1)
+    }
+
+    /// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` (minus when `subtract`), then, with `clamp`, the
+    /// clamp of the constraint pass in the same pass ([`kernels::outer_update`]), so that pass may skip
+    /// the updated weights: EIANN updates each projection once per step (its one learning rule) before
+    /// clamping, so clamping right after the update gives the same bits. The updated columns are
+    /// recorded in the change set, marked as clamped when `clamp` is given and no earlier change is
+    /// pending.
+    pub fn outer_update(
+        &mut self,
+        a: &[f32],
+        b: &[f32],
+        lr: f32,
+        subtract: bool,
+        clamp: Option<Bounds>,
+    ) {
+        let was_clean = self.changes.is_clean();
+        let changes = &mut self.changes;
+        kernels::outer_update(
+            &mut self.wt,
+            self.post_size,
+            a,
+            b,
+            lr,
+            subtract,
+            clamp,
+            &mut |j| changes.mark_column(j),
+        );
+        self.changes.set_clamped(was_clean && clamp.is_some());
+    }
+
     /// Overwrite from a `(post, pre)` row-major slice.
     pub fn set_from_post_pre(&mut self, w: &[f32]) {
         let (post, pre) = (self.post_size, self.pre_size);
@@ -133,7 +169,7 @@ pub struct PopulationState {
     /// `dendritic_state` computed in the backward phase (clamped to [−1, 1]); for the output population,
     /// the clamped output error.
     pub dendritic_state: Vec<f32>,
-    /// `plateau` (set once, at backward step 0) for populations with a BP_like_2L projection.
+    /// `plateau` (set once per supervised phase) for populations with a DTP (BP_like) projection.
     pub plateau: Vec<f32>,
     /// `dend_to_soma` (same as the plateau), added to the state in the backward phase.
     pub dend_to_soma: Vec<f32>,
@@ -151,8 +187,6 @@ pub(crate) struct PopulationWiring {
     pub has_backward_projections: bool,
     /// Whether any incoming projection targets the dendrite.
     pub has_dendrite: bool,
-    /// First incoming projection with a BP_like_2L rule (EIANN: the population "shares BP_like_2L.backward").
-    pub bp_rule: Option<usize>,
 }
 
 /// An EIANN network: spec, weights and the state of every population.
@@ -164,22 +198,16 @@ pub struct Network {
     pub(crate) wiring: Vec<PopulationWiring>,
     /// Non-input layers in reverse order (`Output, H2, H1` here), as population index lists.
     pub(crate) reversed_layers: Vec<Vec<usize>>,
-    /// Cached `W·x` of every projection whose presynaptic population is the clamped input.
-    pub(crate) input_drive: Vec<Vec<f32>>,
-    /// Whether `input_drive` matches the current input and weights.
-    pub(crate) input_drive_valid: bool,
-    /// Whether every weight satisfied its bounds and constraints after the last constraint pass (false
-    /// after loading a state dict), so that the next pass may treat only changed columns.
-    pub(crate) fully_constrained: bool,
+    /// The class-level backward methods of the rules, in EIANN's registration order.
+    pub(crate) backward_methods: Vec<BackwardFn>,
+    /// Where the products come from and the other exact speed-ups ([`crate::fast`]).
+    pub(crate) fast: FastPath,
+    /// Scratch vectors (no allocation in the step loop): the rules' post- and presynaptic vectors,
+    /// row sums of the normalisation, the integration's `Δ`.
     pub(crate) scratch_a: Vec<f32>,
-    pub(crate) scratch_rowsum: Vec<f64>,
-    /// Scratch vectors (no allocation in the step loop).
-    pub(crate) scratch_delta: Vec<f32>,
     pub(crate) scratch_y: Vec<f32>,
-    /// Activity versions and products of the supervised phase, whose interneuron products are the same
-    /// in every step ([`crate::reuse`]).
-    pub(crate) backward_versions: ActivityVersions,
-    pub(crate) backward_products: ProductCache,
+    pub(crate) scratch_rowsum: Vec<f64>,
+    pub(crate) scratch_delta: Vec<f32>,
     /// Number of samples integrated side by side in the forward phase (1 for training).
     pub(crate) batch: usize,
     /// The seed the weights were drawn with (None when loaded from a state dict).
@@ -276,10 +304,6 @@ impl Network {
                     has_dendrite: incoming
                         .iter()
                         .any(|&k| spec.projections[k].compartment == Compartment::Dendrite),
-                    bp_rule: incoming
-                        .iter()
-                        .copied()
-                        .find(|&k| matches!(spec.projections[k].rule, Rule::BpLike2L { .. })),
                     incoming,
                 }
             })
@@ -292,34 +316,19 @@ impl Network {
             .map(|l| l.populations.clone())
             .collect();
         let max_size = spec.populations.iter().map(|p| p.size).max().unwrap_or(0);
-        let input_drive = spec
-            .projections
-            .iter()
-            .map(|p| {
-                if spec.populations[p.pre].is_input {
-                    vec![0f32; spec.populations[p.post].size]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let (n_pops, n_proj) = (spec.populations.len(), spec.projections.len());
         let tape = crate::adjoint::Tape::new(&spec, crate::rules::tape_depth(&spec));
         Network {
+            backward_methods: crate::rules::backward_methods(&spec),
+            fast: FastPath::new(&spec),
             spec,
             projections,
             pops,
             wiring,
             reversed_layers,
-            input_drive,
-            input_drive_valid: false,
-            fully_constrained: false,
             scratch_a: vec![0.0; max_size],
             scratch_rowsum: vec![0.0; max_size],
             scratch_delta: vec![0.0; max_size],
             scratch_y: vec![0.0; max_size],
-            backward_versions: ActivityVersions::new(n_pops),
-            backward_products: ProductCache::new(n_proj),
             batch: 1,
             seed: None,
             tape,
@@ -348,12 +357,6 @@ impl Network {
                 v.resize(batch * spec.size, 0.0);
             }
         }
-        for (d, ps) in self.input_drive.iter_mut().zip(&self.spec.projections) {
-            if !d.is_empty() || self.spec.populations[ps.pre].is_input {
-                d.clear();
-                d.resize(batch * self.spec.populations[ps.post].size, 0.0);
-            }
-        }
         let max = self
             .spec
             .populations
@@ -362,8 +365,7 @@ impl Network {
             .max()
             .unwrap_or(0);
         self.scratch_delta.resize(batch * max, 0.0);
-        self.scratch_y.resize(batch * max, 0.0);
-        self.input_drive_valid = false;
+        self.fast.resize(&self.spec, batch);
         Ok(())
     }
 
@@ -422,8 +424,7 @@ impl Network {
                 self.pops[pi].bias = t.iter().copied().collect();
             }
         }
-        self.input_drive_valid = false;
-        self.fully_constrained = false;
+        self.fast.weights_loaded();
         Ok(())
     }
 
@@ -447,6 +448,29 @@ impl Network {
             }
         }
         sd
+    }
+
+    /// How the network computes: [`Speed::Fast`] (the default) or the plain [`Speed::Reference`] path,
+    /// which gives the same bits with every speed-up off.
+    pub fn set_speed(&mut self, speed: Speed) {
+        self.fast.set_speed(speed);
+    }
+
+    /// The current [`Speed`].
+    pub fn speed(&self) -> Speed {
+        self.fast.speed()
+    }
+
+    /// Some weights changed (a rule step, a constraint pass): cached products are stale.
+    pub(crate) fn weights_changed(&mut self) {
+        self.fast.weights_changed();
+    }
+
+    /// The clamp a rule may fuse into its update of projection `k` (the projection's bounds on the fast
+    /// path; `None` on the reference path, where the constraint pass clamps).
+    pub(crate) fn update_clamp(&self, k: usize) -> Option<Bounds> {
+        self.fast
+            .fused_clamp(self.spec.projections[k].weight_bounds)
     }
 
     /// The checked config this network was built from.
@@ -488,6 +512,60 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn proj(post: usize, pre: usize, post_pre: &[f32]) -> Projection {
+        let mut p = Projection::zeros(post, pre);
+        p.set_from_post_pre(post_pre);
+        p
+    }
+
+    /// The clamp fused into the update gives the bits of the update followed by the constraint pass's
+    /// clamp of the changed columns, and is recorded as done only for the first update of a pass.
+    #[test]
+    fn outer_update_with_clamp_equals_update_then_clamp() {
+        let (post, pre) = (37, 11);
+        let w0: Vec<f32> = (0..post * pre)
+            .map(|i| ((i * 7919) % 61) as f32 / 30.0 - 1.0)
+            .collect();
+        let a: Vec<f32> = (0..post)
+            .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
+            .collect();
+        let b: Vec<f32> = (0..pre)
+            .map(|j| if j % 3 == 0 { 0.0 } else { j as f32 / 7.0 })
+            .collect();
+        for (bounds, subtract) in [
+            ((Some(0.0), None), false),
+            ((None, Some(0.0)), true),
+            ((Some(-0.25), Some(0.5)), false),
+        ] {
+            let clamp = Bounds::of(bounds);
+            let mut fused = proj(post, pre, &w0);
+            let mut apart = fused.clone();
+            fused.outer_update(&a, &b, 0.75, subtract, clamp);
+            apart.outer_update(&a, &b, 0.75, subtract, None);
+            assert!(fused.changes.is_clamped() && !apart.changes.is_clamped());
+            let cols = apart.changes.columns().unwrap().to_vec();
+            assert_eq!(fused.changes.columns().unwrap(), &cols[..]);
+            crate::constraints::clamp_columns(&mut apart, bounds, &cols);
+            let bits = |p: &Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fused), bits(&apart), "{bounds:?}");
+            assert!(bits(&fused) != bits(&proj(post, pre, &w0)));
+            // A second update before the constraint pass leaves the clamp to the pass.
+            fused.outer_update(&a, &b, 0.75, subtract, clamp);
+            assert!(!fused.changes.is_clamped());
+        }
+    }
+
+    #[test]
+    fn outer_update_records_changed_columns() {
+        let mut p = proj(2, 3, &[0.0; 6]);
+        p.outer_update(&[1.0, 2.0], &[0.0, 0.5, 1.0], 0.5, false, None);
+        assert_eq!(
+            p.to_post_pre().as_slice().unwrap(),
+            &[0.0, 0.25, 0.5, 0.0, 0.5, 1.0]
+        );
+        assert_eq!(p.changes.columns(), Some(&[1u32, 2][..]));
+    }
 
     #[test]
     fn pre_major_layout_round_trips() {

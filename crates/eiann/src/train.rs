@@ -456,6 +456,93 @@ mod tests {
         }
     }
 
+    /// The plain reference path (every speed-up off) and the fast path give the same bits: 200 training
+    /// steps from each of two seeds (every loss and every weight), then the same evaluation, for the
+    /// config `stem` of `data/network_config/mnist/`.
+    fn fast_and_reference_paths_agree(stem: &str) {
+        use crate::fast::Speed;
+        use crate::samples::InMemorySamples;
+        let spec = || {
+            NetworkSpec::from_file(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../data/network_config/mnist")
+                    .join(format!("{stem}.yaml")),
+            )
+            .unwrap()
+        };
+        let bits =
+            |p: &crate::network::Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+        for seed in [66049, 7] {
+            let mut fast = Network::new(spec(), seed);
+            let mut plain = fast.clone();
+            plain.set_speed(Speed::Reference);
+            assert_eq!(plain.speed(), Speed::Reference);
+            for s in 0..200 {
+                let (x, t) = sample(s * 7 + seed as usize % 5);
+                let a = fast.train_step(&x, &t).unwrap();
+                let b = plain.train_step(&x, &t).unwrap();
+                assert_eq!(a.to_bits(), b.to_bits(), "{stem}: loss, seed {seed} step {s}");
+            }
+            for (k, (a, b)) in fast
+                .projections()
+                .iter()
+                .zip(plain.projections())
+                .enumerate()
+            {
+                assert!(bits(a) == bits(b), "{stem}, seed {seed}: projection {k} differs");
+            }
+            assert!(
+                fast.projections()
+                    .iter()
+                    .zip(Network::new(spec(), seed).projections())
+                    .any(|(a, b)| bits(a) != bits(b)),
+                "{stem}: the weights learned"
+            );
+            let n = 45;
+            let mut inputs = ndarray::Array2::<f32>::zeros((n, 784));
+            for r in 0..n {
+                let (x, _) = sample(r + 3);
+                inputs.row_mut(r).assign(&ndarray::ArrayView1::from(&x[..]));
+            }
+            let data = InMemorySamples {
+                inputs,
+                labels: (0..n).map(|i| (i + 3) % 10).collect(),
+                classes: 10,
+            };
+            let ef = crate::evaluate::evaluate(&fast, &data, 2).unwrap();
+            let er = crate::evaluate::evaluate(&plain, &data, 1).unwrap();
+            assert_eq!(ef, er, "{stem}, seed {seed}: evaluation");
+        }
+    }
+
+    #[test]
+    fn fast_and_reference_paths_agree_bit_for_bit() {
+        fast_and_reference_paths_agree(
+            "20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized",
+        );
+    }
+
+    #[test]
+    fn fast_and_reference_paths_agree_bit_for_bit_bp_like_2e() {
+        fast_and_reference_paths_agree(
+            "20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized",
+        );
+    }
+
+    #[test]
+    fn fast_and_reference_paths_agree_bit_for_bit_backprop() {
+        fast_and_reference_paths_agree(
+            "20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized",
+        );
+    }
+
+    #[test]
+    fn fast_and_reference_paths_agree_bit_for_bit_backprop_dendritic_loss() {
+        fast_and_reference_paths_agree(
+            "20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized",
+        );
+    }
+
     #[test]
     fn interval_rules_follow_eiann() {
         use super::Interval;

@@ -102,7 +102,7 @@ impl Figure3 {
         let spec = network.spec();
         let plastic = format!("{POPULATION}_{PLASTIC_PRE}");
         let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
-            Rule::BpLike2L { learning_rate, .. } => learning_rate,
+            Rule::BpLike2L(r) => r.learning_rate,
             _ => return Err(Error::invalid(plastic, "has no BP_like_2L rule")),
         };
         Ok(Figure3 {
@@ -469,7 +469,7 @@ pub fn agreement_over_samples(
     let inputs = params::inputs(spec, population)?;
     let plastic = format!("{population}_{plastic_pre}");
     let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
-        Rule::BpLike2L { learning_rate, .. } => learning_rate,
+        Rule::BpLike2L(r) => r.learning_rate,
         _ => 1.0,
     };
     let weights: Vec<Array2<f32>> = inputs

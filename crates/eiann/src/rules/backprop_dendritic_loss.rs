@@ -1,17 +1,53 @@
 //! `Backprop_DendriticLoss` (EIANN `rules/backprop.py`): each source population `S` (kwarg
 //! `source: <layer>.<pop>`) has a local SGD optimizer over the projections naming it; its loss is
 //! `MSE(forward_dendritic_state_S, 0)`, differentiated through the last `backward_steps` forward steps
-//! (spec-rules §6) — the adjoint of [`crate::adjoint`] seeded at the dendritic inputs instead of the output.
-//! Has no `step()`.
+//! (spec-rules §6) — the adjoint of [`crate::adjoint`] seeded at the dendritic inputs instead of the
+//! output, over the tape the sensory phase recorded ([`LearningRule::REQUIRES_GRAD`]). `W ← W − lr ·
+//! ∂L_S/∂W` happens in the backward method; the rule has no `step()`.
 
+use super::{LearningRule, Refusal, Rule, RuleKwargs, Supervision};
 use crate::adjoint::{dendritic_loss_seeds, gradients, sgd_step, Seed};
-use crate::config::{Compartment, Rule};
+use crate::config::{Compartment, NetworkSpec};
 use crate::error::{Error, Result};
 use crate::network::Network;
 
+/// Settings of `Backprop_DendriticLoss`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BackpropDendriticLoss {
+    /// Learning rate of the local optimizer's parameter group (its own kwarg, else the network's).
+    pub learning_rate: f64,
+    /// Index of the source population (`source: <layer>.<pop>`) in [`NetworkSpec::populations`].
+    pub source: usize,
+}
+
+impl LearningRule for BackpropDendriticLoss {
+    const CLASS: &'static str = "Backprop_DendriticLoss";
+    const BACKWARD: Option<super::BackwardFn> = Some(backward);
+    const REQUIRES_GRAD: bool = true;
+
+    fn from_kwargs(kw: &RuleKwargs<'_>) -> Result<Self> {
+        kw.known(&["learning_rate", "source"])?;
+        let source = kw.population("source")?.ok_or_else(|| {
+            kw.error("source", "missing (expected <layer>.<population>, e.g. H1.E)")
+        })?;
+        Ok(BackpropDendriticLoss {
+            learning_rate: kw.learning_rate()?,
+            source,
+        })
+    }
+
+    fn check(&self, k: usize, spec: &NetworkSpec) -> std::result::Result<(), Refusal> {
+        super::backprop::check_differentiable(Self::CLASS, k, spec)
+    }
+
+    fn learning_rate(&self) -> Option<f64> {
+        Some(self.learning_rate)
+    }
+}
+
 /// `Backprop_DendriticLoss.backward`: the local optimizers in the order their first projection is met
 /// walking the non-input layers top-down (Output, H2, H1), each: zero_grad, `L_S.backward()`, step.
-pub(crate) fn backward(net: &mut Network) -> Result<()> {
+fn backward(net: &mut Network, _sup: &mut Supervision<'_>) -> Result<()> {
     if net.tape.depth() == 0 {
         return Err(Error::invalid(
             "Backprop_DendriticLoss",
@@ -19,12 +55,12 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
         ));
     }
     let mut sources: Vec<usize> = Vec::new();
-    for layer in net.reversed_layers.clone() {
-        for pi in layer {
+    for layer in &net.reversed_layers {
+        for &pi in layer {
             for &k in &net.wiring[pi].incoming {
-                if let Rule::BackpropDendriticLoss { source, .. } = net.spec.projections[k].rule {
-                    if !sources.contains(&source) {
-                        sources.push(source);
+                if let Rule::BackpropDendriticLoss(r) = net.spec.projections[k].rule {
+                    if !sources.contains(&r.source) {
+                        sources.push(r.source);
                     }
                 }
             }
@@ -37,7 +73,7 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
             .spec
             .projections
             .iter()
-            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
+            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss(r) if r.source == s))
             .collect();
         let seed_vecs = dendritic_loss_seeds(
             &net.spec,
@@ -50,6 +86,7 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
             .zip(&net.spec.projections)
             .any(|(&w, p)| w && p.compartment == Compartment::Dendrite)
         {
+            net.grads = grads;
             return Err(Error::invalid(
                 "Backprop_DendriticLoss",
                 "a learned dendritic projection into the source population is not supported",
@@ -79,6 +116,6 @@ pub(crate) fn backward(net: &mut Network) -> Result<()> {
         }
     }
     net.grads = grads;
-    net.input_drive_valid = false;
+    net.weights_changed();
     Ok(())
 }

@@ -1,195 +1,141 @@
-//! `BP_like_2E` (EIANN `rules/backprop_like.py`): one instantaneous top-down nudge instead of an
-//! equilibrated supervised phase (spec-rules §4), and `ΔW = lr · plateau_post ⊗ clamp(forward pre, 0, 1)`.
+//! `BP_like_2E` (EIANN `rules/backprop_like.py`): dendritic target propagation with one instantaneous
+//! top-down nudge instead of an equilibrated supervised phase (spec-rules §4).
 //!
-//! The backward pass visits the non-input layers top-down (Output, H2, H1) once, with no time loop and
-//! no somatic integration: (a) dendritic state `D = clamp(Σ_dend W·r, −1, 1)` from the current activities
-//! (the nudged ones of the layer above); (b) plateaus: the output's `clamp(y − a, −1, 1)`, a hidden
-//! population's `D`, relu-gated by the forward activity and reduced to the `max_pop_fraction` largest
-//! positive / most negative entries; (c) the nudge `activity = f(state + dend_to_soma)` (states keep their
-//! forward values).
+//! **Supervised phase** (`BP_like_2E.backward`, once per training step): the non-input layers top-down
+//! (`Output, H2, H1`) once, with no time loop and no somatic integration. For each layer:
+//! 1. every population with backward projections and a dendrite updates its dendritic state
+//!    `D = clamp(Σ_dend W·r, −1, 1)` from the current activities (the nudged ones of the layer above);
+//! 2. every population owning a `BP_like_2E` projection gets its plateau ([`super::plateau`]): the
+//!    output from `target − activity`, hidden layers from `D`; `dend_to_soma = plateau`;
+//! 3. those of them with backward projections (and the output) are nudged: `prev_activity ← activity`,
+//!    `a = f(s + dend_to_soma)`, the state keeping its forward value ([`Network::nudge`]).
+//!
+//! **Update** (`BP_like_2E.step`): `ΔW = lr · plateau_post ⊗ clamp(forward pre, 0, 1)` with the
+//! presynaptic forward activity (`forward_prev_activity` for recurrent projections).
 
-use crate::config::{Compartment, Direction, Rule};
-use crate::constraints::clamp_range;
-use crate::error::{Error, Result};
-use crate::kernels::{matvec, outer_update};
+use super::plateau::{self, Selection};
+use super::{LearningRule, Refusal, RuleKwargs, Supervision};
+use crate::config::{Compartment, Direction, NetworkSpec};
+use crate::dynamics::Phase;
+use crate::error::Result;
 use crate::network::Network;
 
-/// The first incoming projection of `pi` with a `BP_like_2E` rule (its kwargs decide the plateau).
-fn rule_of(net: &Network, pi: usize) -> Option<(f64, bool)> {
-    net.wiring[pi]
-        .incoming
-        .iter()
-        .find_map(|&k| match net.spec.projections[k].rule {
-            Rule::BpLike2E {
-                max_pop_fraction,
-                relu_gate,
-                ..
-            } => Some((max_pop_fraction, relu_gate)),
-            _ => None,
+/// Settings of `BP_like_2E`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BpLike2E {
+    /// Learning rate (its own kwarg, else the network's `learning_rate`).
+    pub learning_rate: f64,
+    /// Fraction of the population that may get a plateau of each sign (`max_pop_fraction`, default 1).
+    pub max_pop_fraction: f64,
+    /// Zero the plateau of units silent in the forward phase (`relu_gate`, default false).
+    pub relu_gate: bool,
+}
+
+impl LearningRule for BpLike2E {
+    const CLASS: &'static str = "BP_like_2E";
+    const BACKWARD: Option<super::BackwardFn> = Some(supervised_phase);
+
+    fn from_kwargs(kw: &RuleKwargs<'_>) -> Result<Self> {
+        kw.known(&[
+            "learning_rate",
+            "max_pop_fraction",
+            "stochastic",
+            "relu_gate",
+        ])?;
+        if kw.bool("stochastic")?.unwrap_or(false) {
+            return Err(kw.error(
+                "stochastic",
+                "stochastic plateau selection (torch.bernoulli) is not supported; use false",
+            ));
+        }
+        let max_pop_fraction = kw.f64("max_pop_fraction")?.unwrap_or(1.0);
+        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
+            return Err(kw.error(
+                "max_pop_fraction",
+                format!("must be in (0, 1], got {max_pop_fraction}"),
+            ));
+        }
+        Ok(BpLike2E {
+            learning_rate: kw.learning_rate()?,
+            max_pop_fraction,
+            relu_gate: kw.bool("relu_gate")?.unwrap_or(false),
         })
+    }
+
+    fn check(&self, k: usize, spec: &NetworkSpec) -> std::result::Result<(), Refusal> {
+        if spec.projections[k].compartment == Compartment::Dendrite {
+            return Err("BP_like_2E on a dendritic projection is not supported".into());
+        }
+        Ok(())
+    }
+
+    fn learning_rate(&self) -> Option<f64> {
+        Some(self.learning_rate)
+    }
+
+    fn step(&self, net: &mut Network, k: usize) {
+        let clamp = net.update_clamp(k);
+        let ps = &net.spec.projections[k];
+        let pre = &net.pops[ps.pre];
+        let src = match ps.direction {
+            Direction::Forward => &pre.forward_activity,
+            Direction::Recurrent => &pre.forward_prev_activity,
+        };
+        let b = &mut net.scratch_y[..src.len()];
+        for (v, &x) in b.iter_mut().zip(src) {
+            *v = x.clamp(0.0, 1.0);
+        }
+        let a = &net.pops[ps.post].plateau;
+        net.projections[k].outer_update(a, b, self.learning_rate as f32, false, clamp);
+    }
 }
 
-/// `BP_like_2E.backward(network, output, target)`.
-pub(crate) fn backward(net: &mut Network, target: &[f32]) -> Result<()> {
+/// The plateau settings of every population that owns a `BP_like_2E` projection (its first one).
+fn nudged_populations(spec: &NetworkSpec) -> Vec<Option<Selection>> {
+    let mut sel = vec![None; spec.populations.len()];
+    for p in &spec.projections {
+        if let super::Rule::BpLike2E(r) = p.rule {
+            sel[p.post].get_or_insert(Selection {
+                max_pop_fraction: r.max_pop_fraction,
+                relu_gate: r.relu_gate,
+            });
+        }
+    }
+    sel
+}
+
+/// `BP_like_2E.backward(network, output, target)`: the instantaneous nudge (module docs).
+fn supervised_phase(net: &mut Network, sup: &mut Supervision<'_>) -> Result<()> {
+    let nudged = nudged_populations(&net.spec);
     let out = net.spec.output;
-    if target.len() != net.spec.populations[out].size {
-        return Err(Error::shape(
-            "target",
-            net.spec.populations[out].size,
-            target.len(),
-        ));
+    net.start_supervised_phase();
+    for (pi, sel) in nudged.iter().enumerate() {
+        if sel.is_some() {
+            let p = &mut net.pops[pi];
+            p.plateau.fill(0.0);
+            p.dend_to_soma.fill(0.0);
+        }
     }
-    let layers = net.reversed_layers.clone();
+    let layers = std::mem::take(&mut net.reversed_layers);
     for layer in &layers {
         for &pi in layer {
-            if rule_of(net, pi).is_some() {
-                let p = &mut net.pops[pi];
-                p.plateau.fill(0.0);
-                p.dend_to_soma.fill(0.0);
+            let w = &net.wiring[pi];
+            if w.has_backward_projections && w.has_dendrite {
+                net.update_dendritic_state(pi, Phase::Supervised);
+            }
+        }
+        for &pi in layer {
+            if let Some(sel) = nudged[pi] {
+                plateau::select(&mut net.pops[pi], sel, pi == out, sup.target);
+            }
+        }
+        for &pi in layer {
+            if nudged[pi].is_some() && (net.wiring[pi].has_backward_projections || pi == out) {
+                net.start_step(pi);
+                net.nudge(pi);
             }
         }
     }
-    let mut y = vec![0f32; net.scratch_y.len()];
-    for layer in &layers {
-        // (a) dendritic states from the current activities.
-        for &pi in layer {
-            if !(net.wiring[pi].has_backward_projections && net.wiring[pi].has_dendrite) {
-                continue;
-            }
-            let n = net.spec.populations[pi].size;
-            let mut d = std::mem::take(&mut net.pops[pi].dendritic_state);
-            d.fill(0.0);
-            for &k in &net.wiring[pi].incoming {
-                let ps = &net.spec.projections[k];
-                if ps.compartment != Compartment::Dendrite {
-                    continue;
-                }
-                let pre = &net.pops[ps.pre];
-                let x = match ps.direction {
-                    Direction::Forward => &pre.activity,
-                    Direction::Recurrent => &pre.prev_activity,
-                };
-                matvec(&net.projections[k], x, &mut y[..n]);
-                for (v, &w) in d.iter_mut().zip(&y[..n]) {
-                    *v += w;
-                }
-            }
-            for v in d.iter_mut() {
-                *v = v.clamp(-1.0, 1.0);
-            }
-            net.pops[pi].dendritic_state = d;
-        }
-        // (b) plateaus.
-        for &pi in layer {
-            let Some((max_pop_fraction, relu_gate)) = rule_of(net, pi) else {
-                continue;
-            };
-            let p = &mut net.pops[pi];
-            if pi == out {
-                for (((pl, ds), &a), &y) in p
-                    .plateau
-                    .iter_mut()
-                    .zip(p.dendritic_state.iter_mut())
-                    .zip(&p.activity)
-                    .zip(target)
-                {
-                    let e = (y - a).clamp(-1.0, 1.0);
-                    *ds = e;
-                    *pl = if relu_gate && a == 0.0 { 0.0 } else { e };
-                }
-            } else {
-                let n = p.plateau.len();
-                let gated: Vec<f32> = (0..n)
-                    .map(|i| {
-                        if relu_gate && p.activity[i] == 0.0 {
-                            0.0
-                        } else {
-                            p.dendritic_state[i]
-                        }
-                    })
-                    .collect();
-                select_plateau(&gated, max_pop_fraction, &mut p.plateau);
-            }
-            let p = &mut net.pops[pi];
-            p.dend_to_soma.copy_from_slice(&p.plateau);
-        }
-        // (c) the nudge.
-        for &pi in layer {
-            if !(net.wiring[pi].has_backward_projections || pi == out) || rule_of(net, pi).is_none()
-            {
-                continue;
-            }
-            let act = net.spec.populations[pi].activation;
-            let p = &mut net.pops[pi];
-            p.prev_activity.copy_from_slice(&p.activity);
-            for ((a, &s), &e) in p.activity.iter_mut().zip(&p.state).zip(&p.dend_to_soma) {
-                *a = act.apply(s + e);
-            }
-        }
-    }
-    net.input_drive_valid = false;
+    net.reversed_layers = layers;
     Ok(())
-}
-
-/// Deterministic plateau selection: keep the `ceil(fraction·n)` largest positive and most negative entries
-/// of `gated` (ties by index, stable), zero elsewhere.
-fn select_plateau(gated: &[f32], fraction: f64, plateau: &mut [f32]) {
-    let n = gated.len();
-    let k = (fraction * n as f64).ceil() as usize;
-    plateau.fill(0.0);
-    if k >= n {
-        plateau.copy_from_slice(gated);
-        return;
-    }
-    let mut pos: Vec<usize> = (0..n).filter(|&i| gated[i] > 0.0).collect();
-    pos.sort_by(|&a, &b| gated[b].total_cmp(&gated[a]));
-    let mut neg: Vec<usize> = (0..n).filter(|&i| gated[i] < 0.0).collect();
-    neg.sort_by(|&a, &b| gated[b].total_cmp(&gated[a]));
-    let skip = neg.len().saturating_sub(k);
-    for &i in pos.iter().take(k).chain(&neg[skip..]) {
-        plateau[i] = gated[i];
-    }
-}
-
-/// `BP_like_2E.step()` for projection `k`: presynaptic forward activity (F) or forward prev activity (R).
-pub(crate) fn step(net: &mut Network, k: usize) {
-    let ps = &net.spec.projections[k];
-    let Rule::BpLike2E { learning_rate, .. } = ps.rule else {
-        return;
-    };
-    let pre = &net.pops[ps.pre];
-    let src = match ps.direction {
-        Direction::Forward => &pre.forward_activity,
-        Direction::Recurrent => &pre.forward_prev_activity,
-    };
-    let b = &mut net.scratch_y[..src.len()];
-    for (v, &x) in b.iter_mut().zip(src) {
-        *v = x.clamp(0.0, 1.0);
-    }
-    let a = &net.pops[ps.post].plateau;
-    outer_update(
-        &mut net.projections[k],
-        a,
-        b,
-        learning_rate as f32,
-        false,
-        clamp_range(ps.weight_bounds),
-    );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::select_plateau;
-
-    #[test]
-    fn plateau_keeps_the_largest_of_each_sign() {
-        let g = [0.5, -0.2, 0.9, -0.7, 0.1, 0.0];
-        let mut p = [9.0; 6];
-        select_plateau(&g, 2.0 / 6.0, &mut p);
-        assert_eq!(p, [0.5, -0.2, 0.9, -0.7, 0.0, 0.0]);
-        select_plateau(&g, 1.0 / 6.0, &mut p);
-        assert_eq!(p, [0.0, 0.0, 0.9, -0.7, 0.0, 0.0]);
-        select_plateau(&g, 1.0, &mut p);
-        assert_eq!(p, g);
-    }
 }

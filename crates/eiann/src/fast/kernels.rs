@@ -1,12 +1,11 @@
-//! The float32 arithmetic kernels of the hot loop: matrix–vector products and outer-product updates on
-//! pre-major weight matrices, with an AVX2 code path chosen at run time.
+//! The float32 arithmetic kernels of the hot loop, on bare slices: matrix–vector products and
+//! outer-product updates of pre-major weight matrices (`wt[j · post + i] = W[i][j]`), the clamp of one
+//! weight ([`Bounds`]), and the AVX2 code paths chosen at run time ([`avx2_dispatch!`]).
 //!
 //! Every kernel performs, per element, exactly the operations of the plain formula in the same order
 //! (no fused multiply-add, no reassociation), so the AVX2 and the portable paths give identical bits; the
-//! wider registers only process more elements at once.
-
-use crate::constraints::Bounds;
-use crate::network::Projection;
+//! wider registers only process more elements at once. [`matmat_plain`] is the plain formula itself, the
+//! reference the tests and the reference path ([`super::Speed::Reference`]) hold the others against.
 
 /// Whether the AVX2 versions of the element-wise loops may run (checked once, then cached by std).
 #[inline(always)]
@@ -21,36 +20,92 @@ pub(crate) fn has_avx2() -> bool {
     }
 }
 
-/// `y = W·x` (`y_i = Σ_j W_ij x_j`, summed over `j` in increasing order) for a pre-major matrix.
-/// Presynaptic units with `x_j == 0` are skipped: their terms are ±0 and cannot change the sum.
+/// `fn $name(args) { $body(args) }`, where the call runs a copy of the `#[inline(always)]` function
+/// `$body` compiled with AVX2 enabled when the CPU has it (8-lane registers for the same operations,
+/// hence the same bits), else the baseline build. The one place the run-time dispatch is written.
+macro_rules! avx2_dispatch {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident [$($gen:tt)*] ($($arg:ident : $ty:ty),* $(,)?) => $body:path) => {
+        $(#[$meta])*
+        #[inline(always)]
+        $vis fn $name<$($gen)*>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2<$($gen)*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if $crate::fast::kernels::has_avx2() {
+                    // SAFETY: the CPU supports AVX2 (checked just above).
+                    unsafe { avx2($($arg),*) };
+                    return;
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_dispatch;
+
+/// A projection's `weight_bounds` as float32 (`∓∞` where open): `torch.clamp(w, lo, hi)` of one weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lo: f32,
+    pub hi: f32,
+}
+
+impl Bounds {
+    /// The clamp of `(lo, hi)` bounds (open where `None`), or `None` when both ends are open (then
+    /// nothing is clamped, as EIANN skips `torch.clamp`).
+    pub fn of(bounds: (Option<f64>, Option<f64>)) -> Option<Bounds> {
+        match bounds {
+            (None, None) => None,
+            (lo, hi) => Some(Bounds {
+                lo: lo.map_or(f32::NEG_INFINITY, |v| v as f32),
+                hi: hi.map_or(f32::INFINITY, |v| v as f32),
+            }),
+        }
+    }
+
+    /// `max(w, lo).min(hi)`: the clamp of one weight, wherever weights are clamped.
+    #[inline(always)]
+    pub fn apply(self, w: f32) -> f32 {
+        w.max(self.lo).min(self.hi)
+    }
+
+    /// Clamp every weight of `ws`.
+    #[inline(always)]
+    pub fn apply_all(self, ws: &mut [f32]) {
+        for w in ws {
+            *w = self.apply(*w);
+        }
+    }
+}
+
+/// The plain formula `y_i = Σ_j W_ij x_j` (sequential over `j`, every term, no skipping) for each of
+/// `batch` rows: the reference every faster product is tested against. With finite weights it gives
+/// the bits of [`matmat_slices`] (a zero term added to a sum started at +0 never changes it).
+pub fn matmat_plain(wt: &[f32], post: usize, pre: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    for b in 0..batch {
+        let yb = &mut y[b * post..(b + 1) * post];
+        yb.fill(0.0);
+        for (j, &xj) in x[b * pre..(b + 1) * pre].iter().enumerate() {
+            for (yi, &w) in yb.iter_mut().zip(&wt[j * post..(j + 1) * post]) {
+                *yi += w * xj;
+            }
+        }
+    }
+}
+
+/// `y = W·x` for each of `batch` rows (`x`: `batch × pre`, `y`: `batch × post`) of a bare pre-major
+/// matrix (`wt[j * post + i] = W[i][j]`, `pre × post` values), summed over `j` in increasing order; also
+/// used for several projections stacked side by side ([`super::stacks`]). Presynaptic units with
+/// `x_j == 0` are skipped: their terms are ±0 and cannot change the sum.
 ///
 /// With AVX2, the nonzero entries of `x` are gathered per block of 64 columns and every tile of up to 64
 /// postsynaptic units is accumulated in registers over them (`avx2::matmat`); otherwise columns
 /// are consumed four at a time (`y_i = (((y_i + w0·x0) + w1·x1) + w2·x2) + w3·x3`). Both keep the
-/// sequential summation order of the plain formula, so they give the same bits.
-#[inline]
-pub fn matvec(p: &Projection, x: &[f32], y: &mut [f32]) {
-    matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, 1)
-}
-
-/// `Y = X·Wᵀ` for a batch of `batch` input rows (`x`: `batch × pre`, `y`: `batch × post`), giving for
-/// every row exactly the bits [`matvec`] gives. Columns are processed in blocks small enough to stay in
-/// the core's cache while every row of the batch uses them; each `y_i` is still summed over `j` in
-/// increasing order.
-pub fn matmat(p: &Projection, x: &[f32], y: &mut [f32], batch: usize) {
-    matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, batch)
-}
-
-/// [`matmat`] on a bare pre-major matrix (`wt[j * post + i] = W[i][j]`, `pre × post` values): the same
-/// kernel, also used for several projections stacked side by side (`crate::drives`).
-pub(crate) fn matmat_slices(
-    wt: &[f32],
-    post: usize,
-    pre: usize,
-    x: &[f32],
-    y: &mut [f32],
-    batch: usize,
-) {
+/// sequential summation order of the plain formula, so they give its bits.
+pub fn matmat_slices(wt: &[f32], post: usize, pre: usize, x: &[f32], y: &mut [f32], batch: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         // The AVX2 kernel addresses columns by 32-bit offsets (matrices of up to 2³² − 1 weights).
@@ -491,45 +546,30 @@ mod avx2 {
     }
 }
 
-/// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix (minus when `subtract`),
-/// then, with `clamp`, the clamp of the constraint pass (`Bounds::apply`) in the same pass, so that
-/// pass may skip the updated weights. EIANN updates each projection once per step (its one learning
-/// rule) before clamping, so clamping right after the update gives the same bits.
-/// Columns with `b_j == 0` are skipped (their increments are ±0); the indices of the columns that were
-/// updated are recorded in the projection's change set, marked as clamped when `clamp` is given and no
-/// earlier change is pending.
+/// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix of `post` rows (minus when
+/// `subtract`), each result passed through `clamp` (`Bounds::apply`) when given — the clamp of the
+/// constraint pass, fused into the update. Columns with `b_j == 0` are skipped (their increments are
+/// ±0); `changed(j)` is called for every column that was updated, in increasing order.
 #[inline]
 pub fn outer_update(
-    p: &mut Projection,
+    wt: &mut [f32],
+    post: usize,
     a: &[f32],
     b: &[f32],
     lr: f32,
     subtract: bool,
     clamp: Option<Bounds>,
+    changed: &mut dyn FnMut(usize),
 ) {
-    let was_clean = p.changes.is_clean();
     let lr = if subtract {
         Lr::Minus(lr)
     } else {
         Lr::Plus(lr)
     };
     match clamp {
-        Some(c) => update_columns(p, a, b, lr, |w| c.apply(w)),
-        None => update_columns(p, a, b, lr, |w| w),
+        Some(c) => update_columns(wt, post, a, b, lr, |w| c.apply(w), changed),
+        None => update_columns(wt, post, a, b, lr, |w| w, changed),
     }
-    p.changes.set_clamped(was_clean && clamp.is_some());
-}
-
-/// [`outer_update_generic`], with 8-lane AVX2 registers when the CPU has them.
-#[inline(always)]
-fn update_columns(p: &mut Projection, a: &[f32], b: &[f32], lr: Lr, bound: impl Fn(f32) -> f32) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { outer_update_avx2(p, a, b, lr, bound) };
-        return;
-    }
-    outer_update_generic(p, a, b, lr, bound)
 }
 
 /// The learning rate of [`outer_update`] with the direction of the update.
@@ -539,36 +579,38 @@ enum Lr {
     Minus(f32),
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn outer_update_avx2(
-    p: &mut Projection,
-    a: &[f32],
-    b: &[f32],
-    lr: Lr,
-    bound: impl Fn(f32) -> f32,
-) {
-    outer_update_generic(p, a, b, lr, bound)
+avx2_dispatch! {
+    /// [`outer_update_body`] (with 8-lane AVX2 registers when the CPU has them).
+    fn update_columns[B: Fn(f32) -> f32](
+        wt: &mut [f32],
+        post: usize,
+        a: &[f32],
+        b: &[f32],
+        lr: Lr,
+        bound: B,
+        changed: &mut dyn FnMut(usize),
+    ) => outer_update_body
 }
 
 #[inline(always)]
-fn outer_update_generic(
-    p: &mut Projection,
+fn outer_update_body(
+    wt: &mut [f32],
+    post: usize,
     a: &[f32],
     b: &[f32],
     lr: Lr,
     bound: impl Fn(f32) -> f32,
+    changed: &mut dyn FnMut(usize),
 ) {
-    let post = p.post_size;
     if post == 0 {
         return;
     }
     let a = &a[..post];
-    for (j, (col, &bj)) in p.wt.chunks_exact_mut(post).zip(b).enumerate() {
+    for (j, (col, &bj)) in wt.chunks_exact_mut(post).zip(b).enumerate() {
         if bj == 0.0 {
             continue;
         }
-        p.changes.mark_column(j);
+        changed(j);
         match lr {
             Lr::Minus(lr) => {
                 for (w, &ai) in col.iter_mut().zip(a) {
@@ -588,10 +630,33 @@ fn outer_update_generic(
 mod tests {
     use super::*;
 
-    fn proj(post: usize, pre: usize, post_pre: &[f32]) -> Projection {
-        let mut p = Projection::zeros(post, pre);
-        p.set_from_post_pre(post_pre);
-        p
+    /// A pre-major matrix built from a `(post, pre)` row-major slice.
+    struct Matrix {
+        wt: Vec<f32>,
+        post_size: usize,
+        pre_size: usize,
+    }
+
+    fn proj(post: usize, pre: usize, post_pre: &[f32]) -> Matrix {
+        let mut wt = vec![0f32; post * pre];
+        for i in 0..post {
+            for j in 0..pre {
+                wt[j * post + i] = post_pre[i * pre + j];
+            }
+        }
+        Matrix {
+            wt,
+            post_size: post,
+            pre_size: pre,
+        }
+    }
+
+    fn matvec(p: &Matrix, x: &[f32], y: &mut [f32]) {
+        matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, 1)
+    }
+
+    fn matmat(p: &Matrix, x: &[f32], y: &mut [f32], batch: usize) {
+        matmat_slices(&p.wt, p.post_size, p.pre_size, x, y, batch)
     }
 
     #[test]
@@ -706,56 +771,16 @@ mod tests {
                         yg, y,
                         "portable kernel, post {post} pre {pre} batch {batch}"
                     );
+                    let mut yp = vec![9.0; batch * post];
+                    matmat_plain(&p.wt, post, pre, &x, &mut yp, batch);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&yp),
+                        bits(&y),
+                        "plain formula, post {post} pre {pre} batch {batch}"
+                    );
                 }
             }
         }
-    }
-
-    /// The clamp fused into the update gives the bits of the update followed by the constraint pass's
-    /// clamp of the changed columns, and is recorded as done only for the first update of a pass.
-    #[test]
-    fn outer_update_with_clamp_equals_update_then_clamp() {
-        let (post, pre) = (37, 11);
-        let w0: Vec<f32> = (0..post * pre)
-            .map(|i| ((i * 7919) % 61) as f32 / 30.0 - 1.0)
-            .collect();
-        let a: Vec<f32> = (0..post)
-            .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
-            .collect();
-        let b: Vec<f32> = (0..pre)
-            .map(|j| if j % 3 == 0 { 0.0 } else { j as f32 / 7.0 })
-            .collect();
-        for (bounds, subtract) in [
-            ((Some(0.0), None), false),
-            ((None, Some(0.0)), true),
-            ((Some(-0.25), Some(0.5)), false),
-        ] {
-            let clamp = crate::constraints::clamp_range(bounds);
-            let mut fused = proj(post, pre, &w0);
-            let mut apart = fused.clone();
-            outer_update(&mut fused, &a, &b, 0.75, subtract, clamp);
-            outer_update(&mut apart, &a, &b, 0.75, subtract, None);
-            assert!(fused.changes.is_clamped() && !apart.changes.is_clamped());
-            let cols = apart.changes.columns().unwrap().to_vec();
-            assert_eq!(fused.changes.columns().unwrap(), &cols[..]);
-            crate::constraints::clamp_columns(&mut apart, bounds, &cols);
-            let bits = |p: &Projection| p.wt.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&fused), bits(&apart), "{bounds:?}");
-            assert!(bits(&fused) != bits(&proj(post, pre, &w0)));
-            // A second update before the constraint pass leaves the clamp to the pass.
-            outer_update(&mut fused, &a, &b, 0.75, subtract, clamp);
-            assert!(!fused.changes.is_clamped());
-        }
-    }
-
-    #[test]
-    fn outer_update_records_changed_columns() {
-        let mut p = proj(2, 3, &[0.0; 6]);
-        outer_update(&mut p, &[1.0, 2.0], &[0.0, 0.5, 1.0], 0.5, false, None);
-        assert_eq!(
-            p.to_post_pre().as_slice().unwrap(),
-            &[0.0, 0.25, 0.5, 0.0, 0.5, 1.0]
-        );
-        assert_eq!(p.changes.columns(), Some(&[1u32, 2][..]));
     }
 }

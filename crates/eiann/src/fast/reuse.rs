@@ -8,16 +8,18 @@
 //! same kernel call on the same inputs would give the same bits.
 //!
 //! Two users:
-//! - the fused drives of evaluation ([`crate::drives`]), where one activity vector is multiplied once per
+//! - the fused drives of evaluation ([`super::stacks`]), where one activity vector is multiplied once per
 //!   step by the stacked weights of all its targets;
-//! - the supervised (backward) phase of training ([`crate::dynamics`]). There only the populations with
+//! - the supervised (backward) phase of training ([`crate::rules::bp_like_2l`]). There only the populations with
 //!   backward projections and the output are integrated; the interneurons (SomaI, DendI) keep the
 //!   activity they had at the end of the sensory phase, so their products (SomaI → E soma, DendI → E
 //!   dendrite, each 50 × 500) are the same in all 15 steps. They are computed at step 0 (and once more
 //!   after the step-0 copy of `prev_activity` for recurrent projections) instead of 15 times.
 //!
 //! A cache lives for one phase: weights change only between phases (learning rules and constraints run
-//! after the supervised phase), and [`ProductCache::clear`] is called when a phase starts.
+//! after the supervised phase; the autograd rules' optimizer steps inside their own backward method,
+//! which computes no cached product, before or after another rule's phase), and
+//! [`ProductCache::clear`] is called when a phase starts.
 
 /// Versions of every population's `activity` and `prev_activity`.
 #[derive(Debug, Clone)]

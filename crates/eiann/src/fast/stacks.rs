@@ -8,12 +8,12 @@
 //! gathering the nonzero entries of the same vector again, three of them over only 50 postsynaptic units
 //! (short, inefficient register tiles). Here the weights of every projection from one population are
 //! stacked side by side (pre-major, `wt[j · post + offset_k + i] = W_k[i][j]`), so one call of the same
-//! kernel ([`crate::kernels::matmat_slices`]) gathers once and runs full-width tiles over all targets.
+//! kernel ([`super::kernels::matmat_slices`]) gathers once and runs full-width tiles over all targets.
 //!
 //! **Same bits.** Every output is still `Σ_j W_ij x_j` summed over `j` in increasing order, skipping
 //! `x_j == 0`, exactly as the separate products are; stacking only changes which outputs share a call.
 //! A product is reused while the vector it came from is unchanged: population activities carry version
-//! numbers ([`crate::reuse`]), renewed whenever a population is reset or integrated, and `prev_activity`
+//! numbers ([`super::reuse`]), renewed whenever a population is reset or integrated, and `prev_activity`
 //! takes the version of the activity it copies. Populations the output does not depend on (here the
 //! dendritic interneurons H1DendI and H2DendI, which only reach the E dendrites, used in the supervised
 //! phase) are skipped; the output's activity has the same bits either way (tested).
@@ -26,10 +26,10 @@
 //! **Fixed weights only.** [`FusedDrives`] holds a copy of the weights taken when it is built, so it
 //! serves evaluation (each worker builds one for its copy of the network) and never training.
 
+use super::kernels::matmat_slices;
+use super::reuse::{ActivityVersions, ProductCache};
 use crate::config::Compartment;
-use crate::kernels::matmat_slices;
 use crate::network::Network;
-use crate::reuse::{ActivityVersions, ProductCache};
 
 /// The stacked forward-phase projections of a network, with their last products (see the module docs).
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub(crate) struct FusedDrives {
     slot: Vec<Option<(usize, usize)>>,
     /// Populations the output's forward-phase activity depends on (the output itself included).
     needed: Vec<bool>,
-    /// Versions of every population's `activity` and `prev_activity` ([`crate::reuse`]).
+    /// Versions of every population's `activity` and `prev_activity` ([`super::reuse`]).
     versions: ActivityVersions,
     /// Per group: the last `batch × post` products and the version of the vector they came from.
     products: ProductCache,
@@ -301,14 +301,16 @@ mod tests {
             "silent output"
         );
         let mut net = plain.clone();
-        let mut fused = FusedDrives::new(&net);
+        let fused = FusedDrives::new(&net);
+        net.fast.stack_for_evaluation(fused);
         for batch in [1, 3, 4] {
             net.set_batch_size(batch).unwrap();
             for first in (0..n).step_by(batch) {
                 let b = batch.min(n - first);
                 net.set_batch_size(b).unwrap();
                 let x: Vec<f32> = inputs[first..first + b].concat();
-                let out = net.forward_with(&x, None, Some(&mut fused)).unwrap();
+                assert!(net.fast.is_stacked());
+                let out = net.forward(&x, None).unwrap();
                 for r in 0..b {
                     let got: Vec<u32> = out[r * 10..(r + 1) * 10]
                         .iter()

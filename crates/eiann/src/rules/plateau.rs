@@ -1,0 +1,107 @@
+//! Plateau selection of EIANN's backprop-like DTP rules (`rules/backprop_like.py`, shared by `BP_like_2L`
+//! and `BP_like_2E`): which units of a population get a dendritic plateau, and how large it is.
+//!
+//! Output population: `e = clamp(target − activity, −1, 1)`, stored as its dendritic state; the plateau is
+//! `e` with `relu_gate` zeroing units whose forward activity is 0.
+//! Hidden population: `L = D` (its clamped dendritic state), gated the same way; with `K =
+//! ceil(max_pop_fraction · size)` at most the `K` largest positive and the `K` most negative values are
+//! kept (deterministic selection; stable sorts by `L` descending). `dend_to_soma = plateau`.
+
+use crate::network::PopulationState;
+
+/// Settings the selection reads from the population's first DTP projection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Selection {
+    /// Fraction of the population that may get a plateau of each sign.
+    pub max_pop_fraction: f64,
+    /// Zero the plateau of units whose forward activity is 0.
+    pub relu_gate: bool,
+}
+
+/// The plateau (and `dend_to_soma`) of population `p` from its current dendritic state (hidden) or from
+/// `target − activity` (the output, `is_output`; its dendritic state is set to the clamped error).
+pub(crate) fn select(p: &mut PopulationState, sel: Selection, is_output: bool, target: &[f32]) {
+    if is_output {
+        for (i, e) in p.plateau.iter_mut().enumerate() {
+            let err = (target[i] - p.activity[i]).clamp(-1.0, 1.0);
+            p.dendritic_state[i] = err;
+            *e = if sel.relu_gate && p.forward_activity[i] == 0.0 {
+                0.0
+            } else {
+                err
+            };
+        }
+        p.dend_to_soma.copy_from_slice(&p.plateau);
+        return;
+    }
+    let n = p.plateau.len();
+    let gated = |i: usize| {
+        if sel.relu_gate && p.forward_activity[i] == 0.0 {
+            0.0
+        } else {
+            p.dendritic_state[i]
+        }
+    };
+    let max_units = (sel.max_pop_fraction * n as f64).ceil() as usize;
+    let mut plateau = std::mem::take(&mut p.plateau);
+    plateau.fill(0.0);
+    if max_units >= n {
+        for (i, v) in plateau.iter_mut().enumerate() {
+            *v = gated(i);
+        }
+    } else {
+        // Positive candidates sorted by L descending (stable), first max_units kept; negative
+        // candidates sorted by L descending, last max_units kept.
+        let mut pos: Vec<usize> = (0..n).filter(|&i| gated(i) > 0.0).collect();
+        pos.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
+        let mut neg: Vec<usize> = (0..n).filter(|&i| gated(i) < 0.0).collect();
+        neg.sort_by(|&a, &b| gated(b).total_cmp(&gated(a)));
+        let neg_keep = neg.len().saturating_sub(max_units);
+        for &i in pos.iter().take(max_units).chain(&neg[neg_keep..]) {
+            plateau[i] = gated(i);
+        }
+    }
+    p.dend_to_soma.copy_from_slice(&plateau);
+    p.plateau = plateau;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pop(d: &[f32], fwd: &[f32]) -> PopulationState {
+        let z = vec![0f32; d.len()];
+        PopulationState {
+            dendritic_state: d.to_vec(),
+            forward_activity: fwd.to_vec(),
+            activity: fwd.to_vec(),
+            plateau: z.clone(),
+            dend_to_soma: z,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn keeps_the_largest_of_each_sign_and_gates_silent_units() {
+        let mut p = pop(&[0.5, -0.2, 0.9, -0.7, 0.3, 0.8], &[1., 1., 1., 1., 1., 0.]);
+        let sel = Selection {
+            max_pop_fraction: 0.3, // K = ceil(1.8) = 2
+            relu_gate: true,
+        };
+        select(&mut p, sel, false, &[]);
+        assert_eq!(p.plateau, [0.5, -0.2, 0.9, -0.7, 0.0, 0.0]);
+        assert_eq!(p.dend_to_soma, p.plateau);
+    }
+
+    #[test]
+    fn output_plateau_is_the_clamped_gated_error() {
+        let mut p = pop(&[0.0; 3], &[0.2, 0.0, 3.0]);
+        let sel = Selection {
+            max_pop_fraction: 1.0,
+            relu_gate: true,
+        };
+        select(&mut p, sel, true, &[1.0, 1.0, 0.0]);
+        assert_eq!(p.dendritic_state, [0.8, 1.0, -1.0]);
+        assert_eq!(p.plateau, [0.8, 0.0, -1.0]);
+    }
+}
