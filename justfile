@@ -54,3 +54,16 @@ figures: setup
 # One full epoch with validation every 1,000 steps and the test set at the end
 epoch: data
     cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 50000 --checkpoint-every 10000 --val-every 1000 --test --out data/saved_network_pickles/mnist/epoch_66049_257.pkl
+
+# Figure 3 analyses against a folder of fixture folders (default: the repository's trimmed copy)
+analyses dir="tests/fixtures/analyses":
+    EIANN_ANALYSES_DIR="$(realpath {{dir}})" cargo test --release -p eiann --test analyses -- --nocapture
+
+# Run a sweep file locally, one run per core (finished runs are skipped), then collect its results table
+sweep file="sweeps/smoke_2L.yaml": data
+    cargo run --release -p eiann-cli -- sweep run {{file}}
+    cargo run --release -p eiann-cli -- sweep collect {{file}}
+
+# Single-node Slurm cluster on this machine: submit a 2-run sweep as a job array, collect, check, stop
+slurm-test: data
+    bash scripts/slurm-local.sh

@@ -4,10 +4,12 @@
 //! eiann train --config <yaml> --network-seed 66049 --data-seed 257 --steps 3000 --checkpoint-every 100 [--val-every N] [--out <pkl>]
 //! eiann evaluate --checkpoint <pkl|npz> [--split val|test] [--step N]
 //! eiann inspect --checkpoint <pkl|npz>
+//! eiann sweep run|slurm|collect <sweep.yaml>   (many runs: see `eiann sweep --help`)
 //! ```
 //! Errors are printed as one line (`eiann: error: ...`) with exit code 1; usage errors exit with 2.
 
 mod commands;
+mod sweep;
 
 /// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`), instead of
 /// panicking on the broken pipe.
@@ -46,6 +48,8 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Print what a checkpoint holds: seeds, stored steps, sample order.
     Inspect(InspectArgs),
+    /// Many runs (configs × seed pairs): locally one per core, or as a Slurm job array; collect results.
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train(a),
         Command::Evaluate(a) => commands::evaluate(a),
         Command::Inspect(a) => commands::inspect(a),
+        Command::Sweep(a) => sweep::sweep(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
