@@ -118,7 +118,7 @@ fn local_sweep_is_bit_identical_resumable_and_collected() {
         .args(["sweep", "run", "--quiet", "--config"])
         .arg(repo().join(CONFIG))
         .args(["--seeds", "66049/257,66050/258", "--steps", "200", "--checkpoint-every", "100"])
-        .args(["--val-every", "100", "--test", "--out-dir"])
+        .args(["--val-every", "100", "--test", "--name", "smoke", "--out-dir"])
         .arg(t.0.join("out")));
     assert!(s.contains("0 to train"), "{s}");
     // A different sweep in the same folder is refused.

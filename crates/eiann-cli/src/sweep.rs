@@ -72,6 +72,9 @@ struct SweepSource {
     /// Evaluate the test set at the end of each run.
     #[arg(long)]
     test: bool,
+    /// Sweep name (default: the output folder's name).
+    #[arg(long)]
+    name: Option<String>,
     /// Output folder (required without a file; with a file it overrides `out_dir`).
     #[arg(long)]
     out_dir: Option<PathBuf>,
@@ -80,7 +83,7 @@ struct SweepSource {
 impl SweepSource {
     fn load(&self) -> Result<Sweep> {
         if let Some(f) = &self.file {
-            if !self.configs.is_empty() || !self.seeds.is_empty() || self.steps.is_some() {
+            if !self.configs.is_empty() || !self.seeds.is_empty() || self.steps.is_some() || self.name.is_some() {
                 bail!("give either a sweep file or --config/--seeds/--steps, not both");
             }
             let mut sweep = Sweep::from_file(f)?;
@@ -109,7 +112,10 @@ impl SweepSource {
             seeds.push((parse(n)?, parse(d)?));
         }
         let file = SweepFile {
-            name: out_dir.file_name().map(|n| n.to_string_lossy().into_owned()),
+            name: self
+                .name
+                .clone()
+                .or_else(|| out_dir.file_name().map(|n| n.to_string_lossy().into_owned())),
             out_dir: Some(out_dir.clone()),
             configs: self.configs.clone(),
             seeds,

@@ -116,7 +116,7 @@ pub fn heatmap_image(avg: ArrayView2<'_, f32>, order: &[usize]) -> Result<Array2
             format!("unit {bad} does not exist (the population has {units} units)"),
         ));
     }
-    Ok(avg.select(Axis(1), order).reversed_axes().to_owned())
+    Ok(avg.select(Axis(1), order).reversed_axes().as_standard_layout().into_owned())
 }
 
 #[cfg(test)]

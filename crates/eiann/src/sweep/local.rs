@@ -62,7 +62,7 @@ pub fn run_local(
         }
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = if workers == 0 { cores } else { workers }.min(pending.len()).max(1);
+    let workers = (if workers == 0 { cores } else { workers }).min(pending.len()).max(1);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Result<()>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {

@@ -173,7 +173,7 @@ impl Sweep {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let name = path.display().to_string();
         let de = serde_yaml::Deserializer::from_str(&text);
-        let file: SweepFile = serde_path_to_error_free(de, &name)?;
+        let file: SweepFile = deserialize_yaml(de, &name)?;
         let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let stem = path
             .file_stem()
@@ -305,7 +305,7 @@ impl Sweep {
 }
 
 /// Deserialise with the YAML path of the offending key in the error.
-fn serde_path_to_error_free<'de, T: Deserialize<'de>>(de: serde_yaml::Deserializer<'de>, file: &str) -> Result<T> {
+fn deserialize_yaml<'de, T: Deserialize<'de>>(de: serde_yaml::Deserializer<'de>, file: &str) -> Result<T> {
     T::deserialize(de).map_err(|e| {
         let (path, message) = match e.location() {
             Some(l) => (format!("line {} column {}", l.line(), l.column()), e.to_string()),
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_the_key() {
         for (yaml, key) in [
-            (format!("configs: []\nseeds: [[1, 2]]\nsteps: 10\n"), "configs"),
+            ("configs: []\nseeds: [[1, 2]]\nsteps: 10\n".to_string(), "configs"),
             (format!("configs: [{CFG}]\nsteps: 10\n"), "seeds"),
             (format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 0\n"), "steps"),
             (format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 60000\n"), "steps"),
