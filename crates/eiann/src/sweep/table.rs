@@ -134,7 +134,8 @@ mod tests {
         assert_eq!(df.height(), 4);
         let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         assert_eq!(names, ["config", "network_seed", "data_seed", "step", "val_accuracy", "test_accuracy"]);
-        let t: Vec<Option<f64>> = df.column("test_accuracy").unwrap().f64().unwrap().into_iter().collect();
+        let ca = df.column("test_accuracy").unwrap().f64().unwrap();
+        let t: Vec<Option<f64>> = (0..ca.len()).map(|i| ca.get(i)).collect();
         assert_eq!(t, vec![None, Some(30.0), Some(40.0), None]);
         let dir = std::env::temp_dir().join(format!("eiann-table-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
