@@ -10,9 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use eiann::analyses::angle::{
-    self, stochastic_binned3, AngleTracker, ParamSet, Variants,
-};
+use eiann::analyses::angle::{self, stochastic_binned3, AngleTracker, ParamSet, Variants};
 use eiann::analyses::{class_activity, dendritic_state, seeds, selectivity};
 use eiann::data::{resolve_mnist_dir, Mnist};
 use eiann::npz::{NpyArray, Npz};
@@ -33,12 +31,21 @@ fn fixture_dirs() -> Vec<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("tests/fixtures/analyses"));
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot read the analyses fixture folder {}: {e}", root.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot read the analyses fixture folder {}: {e}",
+                root.display()
+            )
+        })
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("inputs.npz").is_file() && p.join("analyses.npz").is_file())
         .collect();
     dirs.sort();
-    assert!(!dirs.is_empty(), "no fixture folders (inputs.npz + analyses.npz) in {}", root.display());
+    assert!(
+        !dirs.is_empty(),
+        "no fixture folders (inputs.npz + analyses.npz) in {}",
+        root.display()
+    );
     dirs
 }
 
@@ -52,7 +59,11 @@ impl Report {
     fn check(&mut self, what: &str, diff: f64, tol: f64) {
         self.checks += 1;
         let ok = diff <= tol; // NaN diff fails
-        println!("  {:<62} max |Δ| {diff:.3e} (tol {tol:.0e}){}", what, if ok { "" } else { "  FAIL" });
+        println!(
+            "  {:<62} max |Δ| {diff:.3e} (tol {tol:.0e}){}",
+            what,
+            if ok { "" } else { "  FAIL" }
+        );
         if !ok {
             self.failures.push(format!("{what}: {diff:e} > {tol:e}"));
         }
@@ -75,7 +86,13 @@ fn max_diff(a: impl IntoIterator<Item = f64>, b: impl IntoIterator<Item = f64>) 
     }
     a.iter()
         .zip(&b)
-        .map(|(x, y)| if x.is_nan() && y.is_nan() { 0.0 } else { (x - y).abs() })
+        .map(|(x, y)| {
+            if x.is_nan() && y.is_nan() {
+                0.0
+            } else {
+                (x - y).abs()
+            }
+        })
         .fold(0.0, f64::max)
 }
 
@@ -90,7 +107,11 @@ fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn f32s(z: &Npz, key: &str) -> Vec<f64> {
-    z.f32(key).unwrap_or_else(|e| panic!("{e}")).iter().map(|&v| v as f64).collect()
+    z.f32(key)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(|&v| v as f64)
+        .collect()
 }
 
 fn ints(z: &Npz, key: &str) -> Vec<i64> {
@@ -133,13 +154,36 @@ fn populations(out: &Npz) -> Vec<String> {
 fn check_synthetic(out: &Npz, r: &mut Report) {
     let a = matrix(out, "synthetic/activity");
     let sel = selectivity::selectivity(a.view());
-    r.check("synthetic selectivity", max_diff(sel.iter().map(|&v| v as f64), f32s(out, "synthetic/selectivity")), ACT_TOL);
+    r.check(
+        "synthetic selectivity",
+        max_diff(
+            sel.iter().map(|&v| v as f64),
+            f32s(out, "synthetic/selectivity"),
+        ),
+        ACT_TOL,
+    );
     let sp = selectivity::sparsity(a.view());
-    r.check("synthetic sparsity", max_diff(sp.iter().map(|&v| v as f64), f32s(out, "synthetic/sparsity")), ACT_TOL);
+    r.check(
+        "synthetic sparsity",
+        max_diff(
+            sp.iter().map(|&v| v as f64),
+            f32s(out, "synthetic/sparsity"),
+        ),
+        ACT_TOL,
+    );
     let angles = [
-        ("synthetic/angle_45", angle::vector_angle(&[1.0, 0.0, 0.0], &[1.0, 1.0, 0.0])),
-        ("synthetic/angle_antiparallel", angle::vector_angle(&[1.0, 0.0, 0.0], &[-1.0, 0.0, 0.0])),
-        ("synthetic/angle_zero_vector", angle::vector_angle(&[1.0, 0.0, 0.0], &[0.0, 0.0, 0.0])),
+        (
+            "synthetic/angle_45",
+            angle::vector_angle(&[1.0, 0.0, 0.0], &[1.0, 1.0, 0.0]),
+        ),
+        (
+            "synthetic/angle_antiparallel",
+            angle::vector_angle(&[1.0, 0.0, 0.0], &[-1.0, 0.0, 0.0]),
+        ),
+        (
+            "synthetic/angle_zero_vector",
+            angle::vector_angle(&[1.0, 0.0, 0.0], &[0.0, 0.0, 0.0]),
+        ),
     ];
     for (key, got) in angles {
         let got = got.expect("equal lengths") as f64;
@@ -152,21 +196,29 @@ fn check_class_averages(out: &Npz, r: &mut Report) {
         let avg = matrix(out, &format!("class_avg/activity/{pop}"));
         let labels = class_activity::unit_labels(avg.view());
         let want = usizes(out, &format!("class_avg/unit_labels/{pop}"));
-        r.exact(&format!("unit_labels/{pop} (from EIANN's class averages)"), labels.to_vec() == want, || {
-            format!("got {labels:?}, want {want:?}")
-        });
+        r.exact(
+            &format!("unit_labels/{pop} (from EIANN's class averages)"),
+            labels.to_vec() == want,
+            || format!("got {labels:?}, want {want:?}"),
+        );
         let key = format!("heatmap/sort_idx_stable/{pop}");
         if !out.contains(&key) {
             continue;
         }
         let h = class_activity::heatmap_order(avg.view());
         let want = usizes(out, &key);
-        r.exact(&format!("heatmap order (stable) {pop}"), h.order == want, || format!("got {:?}, want {want:?}", h.order));
+        r.exact(
+            &format!("heatmap order (stable) {pop}"),
+            h.order == want,
+            || format!("got {:?}, want {want:?}", h.order),
+        );
         let want_pref = usizes(out, &format!("heatmap/preferred_class_active/{pop}"));
         let want_n = scalar(out, &format!("heatmap/n_active/{pop}")) as usize;
-        r.exact(&format!("heatmap preferred classes, n_active {pop}"), h.preferred_class_active == want_pref && h.n_active == want_n, || {
-            format!("n_active {} vs {want_n}", h.n_active)
-        });
+        r.exact(
+            &format!("heatmap preferred classes, n_active {pop}"),
+            h.preferred_class_active == want_pref && h.n_active == want_n,
+            || format!("n_active {} vs {want_n}", h.n_active),
+        );
         // torch's (unstable) order: same class sequence, each class block the same set of units.
         let torch = usizes(out, &format!("heatmap/sort_idx/{pop}"));
         let blocks_equal = {
@@ -194,12 +246,23 @@ fn check_class_averages(out: &Npz, r: &mut Report) {
             }
             same_seq && a == b
         };
-        r.exact(&format!("heatmap torch order = stable order block by block {pop}"), blocks_equal, || format!("torch {torch:?}"));
+        r.exact(
+            &format!("heatmap torch order = stable order block by block {pop}"),
+            blocks_equal,
+            || format!("torch {torch:?}"),
+        );
         let img_key = format!("heatmap/drawn_image/{pop}");
         if out.contains(&img_key) {
             let img = class_activity::heatmap_image(avg.view(), &torch).expect("valid order");
             let want = matrix(out, &img_key);
-            r.check(&format!("heatmap image (torch order) {pop}"), max_diff(img.iter().map(|&v| v as f64), want.iter().map(|&v| v as f64)), 0.0);
+            r.check(
+                &format!("heatmap image (torch order) {pop}"),
+                max_diff(
+                    img.iter().map(|&v| v as f64),
+                    want.iter().map(|&v| v as f64),
+                ),
+                0.0,
+            );
         }
     }
 }
@@ -212,17 +275,39 @@ fn check_input_population(out: &Npz, mnist: &Mnist, r: &mut Report) {
     }
     let labels: Vec<usize> = test.labels.iter().map(|&l| usize::from(l)).collect();
     let avg = class_activity::class_averaged(a.view(), &labels, 10).expect("10 classes");
-    r.check("class_avg/activity/InputE (MNIST test images)", max_diff(avg.iter().map(|&v| v as f64), f32s(out, "class_avg/activity/InputE")), ACT_TOL);
+    r.check(
+        "class_avg/activity/InputE (MNIST test images)",
+        max_diff(
+            avg.iter().map(|&v| v as f64),
+            f32s(out, "class_avg/activity/InputE"),
+        ),
+        ACT_TOL,
+    );
     let sel = selectivity::selectivity(a.view());
-    r.check("metrics/selectivity/InputE", max_diff(sel.iter().map(|&v| v as f64), f32s(out, "metrics/selectivity/InputE")), ACT_TOL);
+    r.check(
+        "metrics/selectivity/InputE",
+        max_diff(
+            sel.iter().map(|&v| v as f64),
+            f32s(out, "metrics/selectivity/InputE"),
+        ),
+        ACT_TOL,
+    );
     if out.contains("metrics/sparsity/InputE") {
         let sp = selectivity::sparsity(a.view());
-        r.check("metrics/sparsity/InputE", max_diff(sp.iter().map(|&v| v as f64), f32s(out, "metrics/sparsity/InputE")), ACT_TOL);
+        r.check(
+            "metrics/sparsity/InputE",
+            max_diff(
+                sp.iter().map(|&v| v as f64),
+                f32s(out, "metrics/sparsity/InputE"),
+            ),
+            ACT_TOL,
+        );
     }
     r.exact(
         "metrics/n_silent_units, n_silent_patterns InputE",
         selectivity::silent_units(a.view()) as f64 == scalar(out, "metrics/n_silent_units/InputE")
-            && selectivity::silent_patterns(a.view()) as f64 == scalar(out, "metrics/n_silent_patterns/InputE"),
+            && selectivity::silent_patterns(a.view()) as f64
+                == scalar(out, "metrics/n_silent_patterns/InputE"),
         || format!("{} silent units", selectivity::silent_units(a.view())),
     );
 }
@@ -237,23 +322,50 @@ fn check_dendritic_state(inp: &Npz, out: &Npz, r: &mut Report) {
         println!("  (no forward_dendritic_state_history: no dendritic-state check)");
         return;
     }
-    let hist: Vec<Array2<f32>> = pops.iter().map(|p| matrix(inp, &format!("forward_dendritic_state_history/{p}"))).collect();
+    let hist: Vec<Array2<f32>> = pops
+        .iter()
+        .map(|p| matrix(inp, &format!("forward_dendritic_state_history/{p}")))
+        .collect();
     let n_out = scalar(inp, "output_activity_history_len") as usize;
     let rows = hist.iter().map(|h| h.nrows()).min().unwrap_or(0);
     let n = n_out.min(rows); // a trimmed copy keeps the first rows only
-    let views: Vec<(&str, ndarray::ArrayView2<f32>)> = pops.iter().map(String::as_str).zip(hist.iter().map(|h| h.view())).collect();
-    let b = dendritic_state::binned_mean_abs(&views, n, dendritic_state::BIN_SIZE).expect("binning");
+    let views: Vec<(&str, ndarray::ArrayView2<f32>)> = pops
+        .iter()
+        .map(String::as_str)
+        .zip(hist.iter().map(|h| h.view()))
+        .collect();
+    let b =
+        dendritic_state::binned_mean_abs(&views, n, dendritic_state::BIN_SIZE).expect("binning");
     let nb = b.steps.len();
-    assert!(nb >= 1, "fixture holds fewer dendritic-state rows than one bin");
+    assert!(
+        nb >= 1,
+        "fixture holds fewer dendritic-state rows than one bin"
+    );
     for p in &pops {
         let want = f32s(out, &format!("dendstate/binned_mean_abs/{p}"));
-        let got = b.population(p).expect("population").iter().map(|&v| v as f64);
-        r.check(&format!("dendstate/binned_mean_abs/{p} (bins 0..{nb})"), max_diff(got, want[..nb].iter().copied()), ACT_TOL);
+        let got = b
+            .population(p)
+            .expect("population")
+            .iter()
+            .map(|&v| v as f64);
+        r.check(
+            &format!("dendstate/binned_mean_abs/{p} (bins 0..{nb})"),
+            max_diff(got, want[..nb].iter().copied()),
+            ACT_TOL,
+        );
     }
     let want = f32s(out, "dendstate/binned_mean_abs/all");
-    r.check(&format!("dendstate/binned_mean_abs/all (bins 0..{nb})"), max_diff(b.all.iter().map(|&v| v as f64), want[..nb].iter().copied()), ACT_TOL);
+    r.check(
+        &format!("dendstate/binned_mean_abs/all (bins 0..{nb})"),
+        max_diff(b.all.iter().map(|&v| v as f64), want[..nb].iter().copied()),
+        ACT_TOL,
+    );
     let steps = ints(out, "dendstate/steps");
-    r.exact("dendstate/steps", b.steps.iter().map(|&s| s as i64).collect::<Vec<_>>() == steps[..nb], || format!("{:?}", b.steps));
+    r.exact(
+        "dendstate/steps",
+        b.steps.iter().map(|&s| s as i64).collect::<Vec<_>>() == steps[..nb],
+        || format!("{:?}", b.steps),
+    );
 }
 
 fn param_set(z: &Npz, prefix: &str, row: usize) -> Option<ParamSet> {
@@ -264,13 +376,21 @@ fn param_set(z: &Npz, prefix: &str, row: usize) -> Option<ParamSet> {
         if row >= a.shape()[0] {
             return None;
         }
-        entries.push((format!("module_dict.{p}.weight"), a.index_axis(Axis(0), row).to_owned()));
+        entries.push((
+            format!("module_dict.{p}.weight"),
+            a.index_axis(Axis(0), row).to_owned(),
+        ));
     }
     Some(ParamSet::new(entries))
 }
 
 fn zeros_like(s: &ParamSet) -> ParamSet {
-    ParamSet::new(s.entries().iter().map(|(k, a)| (k.clone(), ArrayD::zeros(a.shape()))).collect())
+    ParamSet::new(
+        s.entries()
+            .iter()
+            .map(|(k, a)| (k.clone(), ArrayD::zeros(a.shape())))
+            .collect(),
+    )
 }
 
 /// The stored snapshots as (t, weights entering P[t], weights leaving P[t]) for the compared parameters.
@@ -287,7 +407,10 @@ fn snapshots(inp: &Npz) -> Vec<(usize, Option<ParamSet>, ParamSet, ParamSet)> {
             // actual single-step update = dW (param = prev + dW bit-exactly in this layout)
             let (before, after) = (zeros_like(&dw), dw);
             v.push((t, prev, before, after));
-        } else if let (Some(prev), Some(after)) = (param_set(inp, "prev_param_history", row), param_set(inp, "param_history", row)) {
+        } else if let (Some(prev), Some(after)) = (
+            param_set(inp, "prev_param_history", row),
+            param_set(inp, "param_history", row),
+        ) {
             v.push((t, Some(prev.clone()), prev, after));
         }
     }
@@ -298,15 +421,39 @@ fn check_angles(inp: &Npz, out: &Npz, r: &mut Report) {
     let steps = usizes(inp, "param_history_steps");
     let sample_order = usizes(inp, "sample_order");
     let b = angle::step_averaged_batch_size(&steps).expect("≥ 2 stored steps");
-    r.exact("angle/stored_history_step_size (step-averaged batch size)", b as f64 == scalar(out, "angle/stored_history_step_size"), || format!("{b}"));
+    r.exact(
+        "angle/stored_history_step_size (step-averaged batch size)",
+        b as f64 == scalar(out, "angle/stored_history_step_size"),
+        || format!("{b}"),
+    );
 
     // Plot transform of the stochastic series and the x of both variants.
-    let theta: Vec<f32> = out.f32("angle_vs_bp_stochastic/all_params").expect("stochastic angles").iter().copied().collect();
+    let theta: Vec<f32> = out
+        .f32("angle_vs_bp_stochastic/all_params")
+        .expect("stochastic angles")
+        .iter()
+        .copied()
+        .collect();
     let val_steps = usizes(inp, "val_history_train_steps");
     let (m, x) = stochastic_binned3(&theta, &val_steps).expect("lengths match");
-    r.check("angle_plot/stochastic_binned3", max_diff(m.iter().map(|&v| v as f64), f32s(out, "angle_plot/stochastic_binned3")), ANGLE_TOL);
-    r.exact("angle_plot/stochastic_binned3_steps", x == usizes(out, "angle_plot/stochastic_binned3_steps"), || format!("{x:?}"));
-    r.exact("angle_plot/stepavg_steps = P[1:]", val_steps[1..] == usizes(out, "angle_plot/stepavg_steps")[..], || format!("{val_steps:?}"));
+    r.check(
+        "angle_plot/stochastic_binned3",
+        max_diff(
+            m.iter().map(|&v| v as f64),
+            f32s(out, "angle_plot/stochastic_binned3"),
+        ),
+        ANGLE_TOL,
+    );
+    r.exact(
+        "angle_plot/stochastic_binned3_steps",
+        x == usizes(out, "angle_plot/stochastic_binned3_steps"),
+        || format!("{x:?}"),
+    );
+    r.exact(
+        "angle_plot/stepavg_steps = P[1:]",
+        val_steps[1..] == usizes(out, "angle_plot/stepavg_steps")[..],
+        || format!("{val_steps:?}"),
+    );
 
     let snaps = snapshots(inp);
     if snaps.is_empty() {
@@ -320,11 +467,25 @@ fn check_angles(inp: &Npz, out: &Npz, r: &mut Report) {
         let mut entries = Vec::new();
         for p in COMPARED {
             let k = format!("module_dict.{p}.weight");
-            entries.push((k, out.f32(&format!("angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/{p}")).ok()?));
+            entries.push((
+                k,
+                out.f32(&format!(
+                    "angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/{p}"
+                ))
+                .ok()?,
+            ));
         }
         Some(ParamSet::new(entries))
     })();
-    let mut tracker = AngleTracker::new(steps.clone(), sample_order.clone(), Variants { stochastic: true, step_averaged: false }).expect("tracker");
+    let mut tracker = AngleTracker::new(
+        steps.clone(),
+        sample_order.clone(),
+        Variants {
+            stochastic: true,
+            step_averaged: false,
+        },
+    )
+    .expect("tracker");
     let mut calls = Vec::new();
     for (t, _, before, after) in &snaps {
         if *t != calls.len() {
@@ -336,53 +497,111 @@ fn check_angles(inp: &Npz, out: &Npz, r: &mut Report) {
             if self_consistent {
                 Ok(actual.clone())
             } else if tt == 0 {
-                stored_t0.clone().ok_or_else(|| eiann::Error::invalid("fixture", "no predicted_raw_dW_t0"))
+                stored_t0
+                    .clone()
+                    .ok_or_else(|| eiann::Error::invalid("fixture", "no predicted_raw_dW_t0"))
             } else {
-                Err(eiann::Error::invalid("fixture", "no stored prediction for t > 0"))
+                Err(eiann::Error::invalid(
+                    "fixture",
+                    "no stored prediction for t > 0",
+                ))
             }
         };
         if !self_consistent && *t > 0 {
             break;
         }
-        tracker.push(*t, before.clone(), after, &mut predictor).expect("push");
+        tracker
+            .push(*t, before.clone(), after, &mut predictor)
+            .expect("push");
     }
     r.exact(
         "stochastic batches = [sample_order[P[t]]]",
-        calls.iter().all(|(t, s, b)| *s == steps[*t] && b == &vec![sample_order[steps[*t]]]),
+        calls
+            .iter()
+            .all(|(t, s, b)| *s == steps[*t] && b == &vec![sample_order[steps[*t]]]),
         || format!("{calls:?}"),
     );
     let h = tracker.finish().stochastic;
     let n = h.rows.len();
-    let label = if self_consistent { "own update as prediction" } else { "stored prediction" };
+    let label = if self_consistent {
+        "own update as prediction"
+    } else {
+        "stored prediction"
+    };
     for (i, p) in COMPARED.iter().enumerate() {
         let want = f32s(out, &format!("angle_vs_bp_stochastic/{p}"));
-        r.check(&format!("angle_vs_bp_stochastic/{p} t<{n} ({label})"), max_diff(h.param(i).iter().map(|&v| v as f64), want[..n].iter().copied()), ANGLE_TOL);
+        r.check(
+            &format!("angle_vs_bp_stochastic/{p} t<{n} ({label})"),
+            max_diff(
+                h.param(i).iter().map(|&v| v as f64),
+                want[..n].iter().copied(),
+            ),
+            ANGLE_TOL,
+        );
     }
     let want = f32s(out, "angle_vs_bp_stochastic/all_params");
-    r.check(&format!("angle_vs_bp_stochastic/all_params t<{n} ({label})"), max_diff(h.all_params().iter().map(|&v| v as f64), want[..n].iter().copied()), ANGLE_TOL);
+    r.check(
+        &format!("angle_vs_bp_stochastic/all_params t<{n} ({label})"),
+        max_diff(
+            h.all_params().iter().map(|&v| v as f64),
+            want[..n].iter().copied(),
+        ),
+        ANGLE_TOL,
+    );
     let d = "angle_vs_bp_stochastic_diag";
-    let norm_actual: Vec<f64> = h.rows.iter().map(|r| r.all_params_norm_actual as f64).collect();
-    r.check(&format!("{d}/all_params_norm_actual t<{n} (rel)"), max_rel_diff(&norm_actual, &f32s(out, &format!("{d}/all_params_norm_actual"))[..n]), NORM_REL_TOL);
+    let norm_actual: Vec<f64> = h
+        .rows
+        .iter()
+        .map(|r| r.all_params_norm_actual as f64)
+        .collect();
+    r.check(
+        &format!("{d}/all_params_norm_actual t<{n} (rel)"),
+        max_rel_diff(
+            &norm_actual,
+            &f32s(out, &format!("{d}/all_params_norm_actual"))[..n],
+        ),
+        NORM_REL_TOL,
+    );
     if !self_consistent {
         for (i, p) in COMPARED.iter().enumerate() {
             let want = f32s(out, &format!("{d}/predicted_raw_norm/{p}"))[0];
-            r.check(&format!("{d}/predicted_raw_norm/{p} t=0 (rel)"), max_rel_diff(&[h.rows[0].predicted_raw_norm[i] as f64], &[want]), NORM_REL_TOL);
+            r.check(
+                &format!("{d}/predicted_raw_norm/{p} t=0 (rel)"),
+                max_rel_diff(&[h.rows[0].predicted_raw_norm[i] as f64], &[want]),
+                NORM_REL_TOL,
+            );
             let nz = ints(out, &format!("{d}/predicted_n_nonzero/{p}"))[0];
-            r.exact(&format!("{d}/predicted_n_nonzero/{p} t=0"), h.rows[0].predicted_n_nonzero[i] as i64 == nz, || format!("{}", h.rows[0].predicted_n_nonzero[i]));
+            r.exact(
+                &format!("{d}/predicted_n_nonzero/{p} t=0"),
+                h.rows[0].predicted_n_nonzero[i] as i64 == nz,
+                || format!("{}", h.rows[0].predicted_n_nonzero[i]),
+            );
         }
         let want = f32s(out, &format!("{d}/all_params_norm_predicted"))[0];
-        r.check(&format!("{d}/all_params_norm_predicted t=0 (rel)"), max_rel_diff(&[h.rows[0].all_params_norm_predicted as f64], &[want]), NORM_REL_TOL);
+        r.check(
+            &format!("{d}/all_params_norm_predicted t=0 (rel)"),
+            max_rel_diff(&[h.rows[0].all_params_norm_predicted as f64], &[want]),
+            NORM_REL_TOL,
+        );
     }
 
     // Step-averaged variant: the actual vector A_t = P⁻[t+1] − P⁻[t] (raw), checked through its norm.
-    let prevs: Vec<(usize, &ParamSet)> = snaps.iter().filter_map(|(t, p, _, _)| p.as_ref().map(|p| (*t, p))).collect();
+    let prevs: Vec<(usize, &ParamSet)> = snaps
+        .iter()
+        .filter_map(|(t, p, _, _)| p.as_ref().map(|p| (*t, p)))
+        .collect();
     let mut got = Vec::new();
     let mut want = Vec::new();
     let stored = f32s(out, "angle_vs_bp_diag/all_params_norm_actual");
     for w in prevs.windows(2) {
         if w[1].0 == w[0].0 + 1 {
             let a = w[1].1.minus(w[0].1).expect("same keys");
-            let norm = a.concatenated().iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt();
+            let norm = a
+                .concatenated()
+                .iter()
+                .map(|&x| (x as f64) * (x as f64))
+                .sum::<f64>()
+                .sqrt();
             got.push(norm);
             want.push(stored[w[0].0]);
         }
@@ -390,29 +609,50 @@ fn check_angles(inp: &Npz, out: &Npz, r: &mut Report) {
     if got.is_empty() {
         println!("  (fewer than two consecutive prev_param_history snapshots: step-averaged actual not checked)");
     } else {
-        r.check(&format!("angle_vs_bp_diag/all_params_norm_actual ({} t, rel)", got.len()), max_rel_diff(&got, &want), NORM_REL_TOL);
+        r.check(
+            &format!(
+                "angle_vs_bp_diag/all_params_norm_actual ({} t, rel)",
+                got.len()
+            ),
+            max_rel_diff(&got, &want),
+            NORM_REL_TOL,
+        );
     }
 }
 
 fn check_histories(out: &Npz, r: &mut Report) {
     // One seed aggregated = itself with SD 0 (the multi-seed statistics are unit-tested in the crate).
-    let acc = out.f32("history/test_accuracy_history").expect("test accuracy");
+    let acc = out
+        .f32("history/test_accuracy_history")
+        .expect("test accuracy");
     let n = acc.len();
     let y = acc.into_shape_with_order((1, n)).expect("1 × T");
     let a = seeds::aggregate(y.view()).expect("one seed");
-    r.check("seed aggregate of history/test_accuracy_history (1 seed)", max_diff(a.mean.iter().copied(), f32s(out, "history/test_accuracy_history")).max(a.sd.iter().fold(0.0, |m, v| f64::max(m, v.abs()))), ACT_TOL);
+    r.check(
+        "seed aggregate of history/test_accuracy_history (1 seed)",
+        max_diff(
+            a.mean.iter().copied(),
+            f32s(out, "history/test_accuracy_history"),
+        )
+        .max(a.sd.iter().fold(0.0, |m, v| f64::max(m, v.abs()))),
+        ACT_TOL,
+    );
 }
 
 #[test]
 fn analyses_match_every_fixture_folder() {
     let mnist_dir = resolve_mnist_dir(None, &repo_root().join("data/datasets/MNIST/raw"));
-    let mnist = Mnist::load(&mnist_dir).unwrap_or_else(|e| panic!("MNIST is needed (run `just data`): {e}"));
+    let mnist = Mnist::load(&mnist_dir)
+        .unwrap_or_else(|e| panic!("MNIST is needed (run `just data`): {e}"));
     let mut failures = Vec::new();
     for dir in fixture_dirs() {
         println!("== {}", dir.display());
         let inp = Npz::open(dir.join("inputs.npz")).expect("inputs.npz");
         let out = Npz::open(dir.join("analyses.npz")).expect("analyses.npz");
-        let mut r = Report { failures: Vec::new(), checks: 0 };
+        let mut r = Report {
+            failures: Vec::new(),
+            checks: 0,
+        };
         check_synthetic(&out, &mut r);
         check_class_averages(&out, &mut r);
         check_input_population(&out, &mnist, &mut r);
@@ -420,7 +660,15 @@ fn analyses_match_every_fixture_folder() {
         check_angles(&inp, &out, &mut r);
         check_histories(&out, &mut r);
         println!("  {} checks, {} failed", r.checks, r.failures.len());
-        failures.extend(r.failures.into_iter().map(|f| format!("{}: {f}", dir.display())));
+        failures.extend(
+            r.failures
+                .into_iter()
+                .map(|f| format!("{}: {f}", dir.display())),
+        );
     }
-    assert!(failures.is_empty(), "analyses differ from the fixtures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "analyses differ from the fixtures:\n{}",
+        failures.join("\n")
+    );
 }

@@ -60,14 +60,17 @@ fn ok(c: &mut Command) -> String {
 }
 
 fn run_file(dir: &Path, seed: (u64, u64)) -> PathBuf {
-    dir.join("out/runs").join(format!("{STEM}_{}_{}.pkl", seed.0, seed.1))
+    dir.join("out/runs")
+        .join(format!("{STEM}_{}_{}.pkl", seed.0, seed.1))
 }
 
 #[test]
 fn local_sweep_is_bit_identical_resumable_and_collected() {
     let t = Tmp::new("local");
     let f = write_sweep(&t.0, 200, "[[66049, 257], [66050, 258]]");
-    let s = ok(eiann().args(["sweep", "run", "--quiet", "--jobs", "2"]).arg(&f));
+    let s = ok(eiann()
+        .args(["sweep", "run", "--quiet", "--jobs", "2"])
+        .arg(&f));
     assert!(s.contains("2 to train"), "{s}");
     let (a, b) = (run_file(&t.0, (66049, 257)), run_file(&t.0, (66050, 258)));
     let (bytes_a, bytes_b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -76,17 +79,41 @@ fn local_sweep_is_bit_identical_resumable_and_collected() {
     // The same run alone, with `eiann train`: the same bytes.
     let alone = t.0.join("alone.pkl");
     ok(eiann()
-        .args(["train", "--config", CONFIG, "--network-seed", "66050", "--data-seed", "258", "--steps", "200"])
-        .args(["--checkpoint-every", "100", "--val-every", "100", "--test", "--quiet", "--out"])
+        .args([
+            "train",
+            "--config",
+            CONFIG,
+            "--network-seed",
+            "66050",
+            "--data-seed",
+            "258",
+            "--steps",
+            "200",
+        ])
+        .args([
+            "--checkpoint-every",
+            "100",
+            "--val-every",
+            "100",
+            "--test",
+            "--quiet",
+            "--out",
+        ])
         .arg(&alone));
-    assert!(std::fs::read(&alone).unwrap() == bytes_b, "sweep run differs from `eiann train` alone");
+    assert!(
+        std::fs::read(&alone).unwrap() == bytes_b,
+        "sweep run differs from `eiann train` alone"
+    );
 
     // Resume: a deleted run is re-trained (same bytes), the finished one is skipped (not rewritten).
     std::fs::remove_file(&a).unwrap();
     let mtime_b = std::fs::metadata(&b).unwrap().modified().unwrap();
     let s = ok(eiann().args(["sweep", "run", "--quiet"]).arg(&f));
     assert!(s.contains("1 finished before, 1 to train"), "{s}");
-    assert!(std::fs::read(&a).unwrap() == bytes_a, "re-trained run differs");
+    assert!(
+        std::fs::read(&a).unwrap() == bytes_a,
+        "re-trained run differs"
+    );
     assert_eq!(std::fs::metadata(&b).unwrap().modified().unwrap(), mtime_b);
     let s = ok(eiann().args(["sweep", "run", "--quiet"]).arg(&f));
     assert!(s.contains("0 to train"), "{s}");
@@ -104,7 +131,10 @@ fn local_sweep_is_bit_identical_resumable_and_collected() {
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[0][..4], [STEM, "66049", "257", "0"]);
     assert_eq!(rows[5][..4], [STEM, "66050", "258", "199"]);
-    assert!(rows[0][7].is_empty() && !rows[2][7].is_empty(), "test accuracy only at the last step");
+    assert!(
+        rows[0][7].is_empty() && !rows[2][7].is_empty(),
+        "test accuracy only at the last step"
+    );
     let df = eiann::sweep::table::read_parquet(t.0.join("out/results.parquet")).unwrap();
     assert_eq!(df.height(), 6);
     // The table's values are the checkpoint's.
@@ -117,13 +147,38 @@ fn local_sweep_is_bit_identical_resumable_and_collected() {
     let s = ok(eiann()
         .args(["sweep", "run", "--quiet", "--config"])
         .arg(repo().join(CONFIG))
-        .args(["--seeds", "66049/257,66050/258", "--steps", "200", "--checkpoint-every", "100"])
-        .args(["--val-every", "100", "--test", "--name", "smoke", "--out-dir"])
+        .args([
+            "--seeds",
+            "66049/257,66050/258",
+            "--steps",
+            "200",
+            "--checkpoint-every",
+            "100",
+        ])
+        .args([
+            "--val-every",
+            "100",
+            "--test",
+            "--name",
+            "smoke",
+            "--out-dir",
+        ])
         .arg(t.0.join("out")));
     assert!(s.contains("0 to train"), "{s}");
     // A different sweep in the same folder is refused.
     let out = eiann()
-        .args(["sweep", "run", "--quiet", "--config", CONFIG, "--seeds", "1/2", "--steps", "10", "--out-dir"])
+        .args([
+            "sweep",
+            "run",
+            "--quiet",
+            "--config",
+            CONFIG,
+            "--seeds",
+            "1/2",
+            "--steps",
+            "10",
+            "--out-dir",
+        ])
         .arg(t.0.join("out"))
         .output()
         .unwrap();
@@ -145,13 +200,19 @@ fn killed_sweep_loses_only_the_run_in_flight() {
     let first = run_file(&t.0, (66049, 257));
     let t0 = Instant::now();
     while !first.exists() {
-        assert!(t0.elapsed() < Duration::from_secs(300), "first run did not finish");
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "first run did not finish"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap();
     child.wait().unwrap();
     let bytes = std::fs::read(&first).unwrap();
-    assert!(eiann::checkpoint::Checkpoint::load(&first).is_ok(), "finished run intact");
+    assert!(
+        eiann::checkpoint::Checkpoint::load(&first).is_ok(),
+        "finished run intact"
+    );
     assert!(!run_file(&t.0, (66051, 259)).exists());
     let s = ok(eiann().args(["sweep", "run", "--quiet"]).arg(&f));
     let finished_before: usize = s
@@ -161,7 +222,11 @@ fn killed_sweep_loses_only_the_run_in_flight() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!((1..=2).contains(&finished_before), "{s}");
-    assert_eq!(std::fs::read(&first).unwrap(), bytes, "a finished run is not retrained");
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        bytes,
+        "a finished run is not retrained"
+    );
     for seed in [(66050, 258), (66051, 259)] {
         assert!(eiann::checkpoint::Checkpoint::load(run_file(&t.0, seed)).is_ok());
     }
@@ -182,23 +247,75 @@ fn slurm_script_runs_each_row_with_eiann_train() {
     .unwrap();
     Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
     // One run finished locally first: the array holds only the other one.
-    ok(eiann().args(["train", "--config", CONFIG, "--network-seed", "66049", "--data-seed", "257", "--steps", "200"])
-        .args(["--checkpoint-every", "100", "--val-every", "100", "--test", "--quiet", "--out"])
+    ok(eiann()
+        .args([
+            "train",
+            "--config",
+            CONFIG,
+            "--network-seed",
+            "66049",
+            "--data-seed",
+            "257",
+            "--steps",
+            "200",
+        ])
+        .args([
+            "--checkpoint-every",
+            "100",
+            "--val-every",
+            "100",
+            "--test",
+            "--quiet",
+            "--out",
+        ])
         .arg(run_file(&t.0, (66049, 257))));
-    let s = ok(eiann().args(["sweep", "slurm", "--sbatch"]).arg(&fake).arg(&f));
-    assert!(s.contains("1 array tasks") && s.contains("submitted job array 4242"), "{s}");
+    let s = ok(eiann()
+        .args(["sweep", "slurm", "--sbatch"])
+        .arg(&fake)
+        .arg(&f));
+    assert!(
+        s.contains("1 array tasks") && s.contains("submitted job array 4242"),
+        "{s}"
+    );
     let script = std::fs::read_to_string(t.0.join("out/slurm/smoke.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --array=1\n"), "{script}");
     assert!(script.contains(" train \"${ARGS[@]}\""), "{script}");
     let b = run_file(&t.0, (66050, 258));
     let alone = t.0.join("alone.pkl");
-    ok(eiann().args(["train", "--config", CONFIG, "--network-seed", "66050", "--data-seed", "258", "--steps", "200"])
-        .args(["--checkpoint-every", "100", "--val-every", "100", "--test", "--quiet", "--out"])
+    ok(eiann()
+        .args([
+            "train",
+            "--config",
+            CONFIG,
+            "--network-seed",
+            "66050",
+            "--data-seed",
+            "258",
+            "--steps",
+            "200",
+        ])
+        .args([
+            "--checkpoint-every",
+            "100",
+            "--val-every",
+            "100",
+            "--test",
+            "--quiet",
+            "--out",
+        ])
         .arg(&alone));
-    assert!(std::fs::read(&b).unwrap() == std::fs::read(&alone).unwrap(), "array task differs from eiann train");
-    let s = ok(eiann().args(["sweep", "slurm", "--sbatch"]).arg(&fake).arg(&f));
+    assert!(
+        std::fs::read(&b).unwrap() == std::fs::read(&alone).unwrap(),
+        "array task differs from eiann train"
+    );
+    let s = ok(eiann()
+        .args(["sweep", "slurm", "--sbatch"])
+        .arg(&fake)
+        .arg(&f));
     assert!(s.contains("nothing to submit"), "{s}");
-    let s = ok(eiann().args(["sweep", "collect", "--out-dir"]).arg(t.0.join("out")));
+    let s = ok(eiann()
+        .args(["sweep", "collect", "--out-dir"])
+        .arg(t.0.join("out")));
     assert!(s.contains("collected 2 runs"), "{s}");
 }
 
@@ -206,17 +323,54 @@ fn slurm_script_runs_each_row_with_eiann_train() {
 fn bad_sweeps_are_clear_errors() {
     let t = Tmp::new("bad");
     let f = t.0.join("bad.yaml");
-    std::fs::write(&f, "configs: [x.yaml]\nseeds: [[1, 2]]\nsteps: 10\nstep: 3\n").unwrap();
+    std::fs::write(
+        &f,
+        "configs: [x.yaml]\nseeds: [[1, 2]]\nsteps: 10\nstep: 3\n",
+    )
+    .unwrap();
     let out = eiann().args(["sweep", "run"]).arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.yaml") && err.contains("step"), "{err}");
     std::fs::write(&f, "configs: [x.yaml]\nseeds: [[1, 2]]\nsteps: 10\n").unwrap();
-    let err = String::from_utf8_lossy(&eiann().args(["sweep", "run"]).arg(&f).output().unwrap().stderr).into_owned();
-    assert!(err.contains("configs[0]") && err.contains("does not exist"), "{err}");
-    let err = String::from_utf8_lossy(&eiann().args(["sweep", "run", "--config", CONFIG, "--seeds", "1-2", "--steps", "5", "--out-dir"]).arg(&t.0).output().unwrap().stderr).into_owned();
+    let err = String::from_utf8_lossy(
+        &eiann()
+            .args(["sweep", "run"])
+            .arg(&f)
+            .output()
+            .unwrap()
+            .stderr,
+    )
+    .into_owned();
+    assert!(
+        err.contains("configs[0]") && err.contains("does not exist"),
+        "{err}"
+    );
+    let err = String::from_utf8_lossy(
+        &eiann()
+            .args([
+                "sweep",
+                "run",
+                "--config",
+                CONFIG,
+                "--seeds",
+                "1-2",
+                "--steps",
+                "5",
+                "--out-dir",
+            ])
+            .arg(&t.0)
+            .output()
+            .unwrap()
+            .stderr,
+    )
+    .into_owned();
     assert!(err.contains("--seeds"), "{err}");
-    let out = eiann().args(["sweep", "collect"]).arg(write_sweep(&t.0, 10, "[[1, 2]]")).output().unwrap();
+    let out = eiann()
+        .args(["sweep", "collect"])
+        .arg(write_sweep(&t.0, 10, "[[1, 2]]"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not finished"));
 }

@@ -83,50 +83,73 @@ struct SweepSource {
 impl SweepSource {
     fn load(&self) -> Result<Sweep> {
         if let Some(f) = &self.file {
-            if !self.configs.is_empty() || !self.seeds.is_empty() || self.steps.is_some() || self.name.is_some() {
+            if !self.configs.is_empty()
+                || !self.seeds.is_empty()
+                || self.steps.is_some()
+                || self.name.is_some()
+            {
                 bail!("give either a sweep file or --config/--seeds/--steps, not both");
             }
             let mut sweep = Sweep::from_file(f)?;
             if let Some(d) = &self.out_dir {
                 let mut file = sweep.resolved.clone();
                 file.out_dir = Some(d.clone());
-                sweep = Sweep::from_parts(file, Path::new("."), &sweep.name, &f.display().to_string())?;
+                sweep =
+                    Sweep::from_parts(file, Path::new("."), &sweep.name, &f.display().to_string())?;
             }
             return Ok(sweep);
         }
         let Some(out_dir) = &self.out_dir else {
-            bail!("give a sweep file, or --out-dir with --config, --seeds/--paper-seeds and --steps");
+            bail!(
+                "give a sweep file, or --out-dir with --config, --seeds/--paper-seeds and --steps"
+            );
         };
         // Only --out-dir: the sweep kept in that folder.
         if self.configs.is_empty() && self.seeds.is_empty() && self.steps.is_none() {
             let kept = out_dir.join("sweep.yaml");
-            return Sweep::from_file(&kept)
-                .with_context(|| format!("no sweep file given; reading the one kept in {}", out_dir.display()));
+            return Sweep::from_file(&kept).with_context(|| {
+                format!(
+                    "no sweep file given; reading the one kept in {}",
+                    out_dir.display()
+                )
+            });
         }
         let mut seeds = Vec::new();
         for s in &self.seeds {
-            let (n, d) = s
-                .split_once('/')
-                .with_context(|| format!("--seeds: \"{s}\" is not network/data (e.g. 66049/257)"))?;
-            let parse = |v: &str| v.trim().parse::<u64>().with_context(|| format!("--seeds: \"{v}\" in \"{s}\" is not a seed"));
+            let (n, d) = s.split_once('/').with_context(|| {
+                format!("--seeds: \"{s}\" is not network/data (e.g. 66049/257)")
+            })?;
+            let parse = |v: &str| {
+                v.trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("--seeds: \"{v}\" in \"{s}\" is not a seed"))
+            };
             seeds.push((parse(n)?, parse(d)?));
         }
         let file = SweepFile {
-            name: self
-                .name
-                .clone()
-                .or_else(|| out_dir.file_name().map(|n| n.to_string_lossy().into_owned())),
+            name: self.name.clone().or_else(|| {
+                out_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            }),
             out_dir: Some(out_dir.clone()),
             configs: self.configs.clone(),
             seeds,
             paper_seeds: self.paper_seeds,
-            steps: self.steps.context("--steps is required without a sweep file")?,
+            steps: self
+                .steps
+                .context("--steps is required without a sweep file")?,
             epochs: self.epochs,
             checkpoint_every: self.checkpoint_every,
             val_every: self.val_every,
             test: self.test,
         };
-        Ok(Sweep::from_parts(file, Path::new("."), "sweep", "command line")?)
+        Ok(Sweep::from_parts(
+            file,
+            Path::new("."),
+            "sweep",
+            "command line",
+        )?)
     }
 }
 
@@ -222,9 +245,13 @@ fn run(a: RunArgs) -> Result<()> {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let overall = multi.add(ProgressBar::new(sweep.runs.len() as u64));
-    overall.set_style(ProgressStyle::with_template("sweep [{elapsed_precise}] {bar:30} {pos}/{len} runs {msg}")?);
+    overall.set_style(ProgressStyle::with_template(
+        "sweep [{elapsed_precise}] {bar:30} {pos}/{len} runs {msg}",
+    )?);
     overall.set_position((sweep.runs.len() - pending) as u64);
-    let run_style = ProgressStyle::with_template("  {prefix:<48} {bar:20} {pos}/{len} steps ({per_sec}) {msg}")?;
+    let run_style = ProgressStyle::with_template(
+        "  {prefix:<48} {bar:20} {pos}/{len} steps ({per_sec}) {msg}",
+    )?;
     let bars: Mutex<Vec<Option<ProgressBar>>> = Mutex::new(vec![None; sweep.runs.len()]);
     let t0 = Instant::now();
     let on_event = |e: SweepEvent| {
@@ -244,7 +271,9 @@ fn run(a: RunArgs) -> Result<()> {
                     }
                 }
             }
-            SweepEvent::Validation { index, accuracy, .. } => {
+            SweepEvent::Validation {
+                index, accuracy, ..
+            } => {
                 if let Some(b) = &bars[index] {
                     b.set_message(format!("val acc {accuracy:.2}%"));
                 }
@@ -307,7 +336,11 @@ fn slurm(a: SlurmArgs) -> Result<()> {
         extra: a.extra,
     };
     let Some(script) = write_script(&sweep, &eiann, &mnist_dir, &opts)? else {
-        say!("sweep {}: all {} runs finished; nothing to submit", sweep.name, sweep.runs.len());
+        say!(
+            "sweep {}: all {} runs finished; nothing to submit",
+            sweep.name,
+            sweep.runs.len()
+        );
         return Ok(());
     };
     say!(
@@ -323,7 +356,9 @@ fn slurm(a: SlurmArgs) -> Result<()> {
     if a.wait {
         say!("job array {job} ended");
     } else {
-        say!("submitted job array {job}; `eiann sweep collect` gathers the results when it is done");
+        say!(
+            "submitted job array {job}; `eiann sweep collect` gathers the results when it is done"
+        );
     }
     Ok(())
 }

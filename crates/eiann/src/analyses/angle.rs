@@ -111,8 +111,16 @@ impl ParamSet {
     }
 
     fn check_matches(&self, other: &ParamSet, what: &str) -> Result<()> {
-        let a: Vec<(&str, &[usize])> = self.entries.iter().map(|(k, v)| (k.as_str(), v.shape())).collect();
-        let b: Vec<(&str, &[usize])> = other.entries.iter().map(|(k, v)| (k.as_str(), v.shape())).collect();
+        let a: Vec<(&str, &[usize])> = self
+            .entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.shape()))
+            .collect();
+        let b: Vec<(&str, &[usize])> = other
+            .entries
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.shape()))
+            .collect();
         if a != b {
             return Err(Error::shape(what, format!("{a:?}"), format!("{b:?}")));
         }
@@ -232,7 +240,11 @@ pub struct AngleRow {
 
 /// Compare a raw predicted update with an actual one: the prediction is normalised per parameter; the
 /// actual update too when `normalise_actual` (stochastic variant), not for the step-averaged variant.
-pub fn angle_row(predicted: &ParamSet, actual: &ParamSet, normalise_actual: bool) -> Result<AngleRow> {
+pub fn angle_row(
+    predicted: &ParamSet,
+    actual: &ParamSet,
+    normalise_actual: bool,
+) -> Result<AngleRow> {
     predicted.check_matches(actual, "predicted vs actual update")?;
     let p = predicted.normalised();
     let a = if normalise_actual {
@@ -245,7 +257,8 @@ pub fn angle_row(predicted: &ParamSet, actual: &ParamSet, normalise_actual: bool
         .iter()
         .zip(&a.entries)
         .map(|((_, x), (_, y))| {
-            let (x, y): (Vec<f32>, Vec<f32>) = (x.iter().copied().collect(), y.iter().copied().collect());
+            let (x, y): (Vec<f32>, Vec<f32>) =
+                (x.iter().copied().collect(), y.iter().copied().collect());
             vector_angle(&x, &y)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -280,7 +293,10 @@ impl AngleSeries {
 
     /// The angles of compared parameter `i`.
     pub fn param(&self, i: usize) -> Vec<f32> {
-        self.rows.iter().map(|r| r.per_param.get(i).copied().unwrap_or(f32::NAN)).collect()
+        self.rows
+            .iter()
+            .map(|r| r.per_param.get(i).copied().unwrap_or(f32::NAN))
+            .collect()
     }
 }
 
@@ -338,7 +354,10 @@ impl AngleTracker {
             if last >= sample_order.len() {
                 return Err(Error::invalid(
                     "stored steps",
-                    format!("step {last} is outside the sample order ({} steps)", sample_order.len()),
+                    format!(
+                        "step {last} is outside the sample order ({} steps)",
+                        sample_order.len()
+                    ),
                 ));
             }
         }
@@ -389,14 +408,18 @@ impl AngleTracker {
             let b = batch(&self.sample_order, step, 1)?;
             let predicted = predictor.predicted_update(t, step, b)?;
             let actual = after.minus(&before)?;
-            self.stochastic.rows.push(angle_row(&predicted, &actual, true)?);
+            self.stochastic
+                .rows
+                .push(angle_row(&predicted, &actual, true)?);
             self.stochastic.t.push(t);
             self.stochastic.steps.push(step);
         }
         if self.variants.step_averaged {
             if let Some((prev_before, prev_pred)) = self.pending.take() {
                 let actual = before.minus(&prev_before)?;
-                self.step_averaged.rows.push(angle_row(&prev_pred, &actual, false)?);
+                self.step_averaged
+                    .rows
+                    .push(angle_row(&prev_pred, &actual, false)?);
                 self.step_averaged.t.push(t - 1);
                 self.step_averaged.steps.push(step);
             }
@@ -423,7 +446,11 @@ impl AngleTracker {
 /// consecutive triples (trailing T mod 3 values dropped), x = the step of each triple's first value.
 pub fn stochastic_binned3(theta: &[f32], steps: &[usize]) -> Result<(Vec<f32>, Vec<usize>)> {
     if theta.len() != steps.len() {
-        return Err(Error::shape("angles vs their steps", steps.len(), theta.len()));
+        return Err(Error::shape(
+            "angles vs their steps",
+            steps.len(),
+            theta.len(),
+        ));
     }
     let means = theta
         .chunks_exact(3)
@@ -445,7 +472,12 @@ mod tests {
         ParamSet::new(
             v.iter()
                 .enumerate()
-                .map(|(i, x)| (format!("p{i}"), ArrayD::from_shape_vec(IxDyn(&[x.len()]), x.to_vec()).unwrap()))
+                .map(|(i, x)| {
+                    (
+                        format!("p{i}"),
+                        ArrayD::from_shape_vec(IxDyn(&[x.len()]), x.to_vec()).unwrap(),
+                    )
+                })
                 .collect(),
         )
     }
@@ -453,7 +485,10 @@ mod tests {
     #[test]
     fn vector_angle_cases() {
         assert!((vector_angle(&[1.0, 0.0, 0.0], &[1.0, 1.0, 0.0]).unwrap() - 45.0).abs() < 1e-5);
-        assert_eq!(vector_angle(&[1.0, 0.0, 0.0], &[-1.0, 0.0, 0.0]).unwrap(), 180.0);
+        assert_eq!(
+            vector_angle(&[1.0, 0.0, 0.0], &[-1.0, 0.0, 0.0]).unwrap(),
+            180.0
+        );
         assert!(vector_angle(&[1.0, 0.0, 0.0], &[0.0; 3]).unwrap().is_nan());
         assert!(vector_angle(&[1.0], &[1.0, 2.0]).is_err());
     }
@@ -467,7 +502,10 @@ mod tests {
         assert_eq!(s.norms(), vec![5.0, 10.0]);
         assert_eq!(s.n_nonzero(), vec![2, 1]);
         // an all-zero block stays zero (1e-10 guard)
-        assert_eq!(set(&[&[0.0, 0.0]]).normalised().concatenated(), vec![0.0, 0.0]);
+        assert_eq!(
+            set(&[&[0.0, 0.0]]).normalised().concatenated(),
+            vec![0.0, 0.0]
+        );
     }
 
     #[test]
@@ -495,7 +533,8 @@ mod tests {
         let mut tr = AngleTracker::new(steps.clone(), order, Variants::BOTH).unwrap();
         assert_eq!(tr.step_averaged_batch_size(), 3);
         for t in 0..3 {
-            tr.push(t, w(t as f32), &w(t as f32 + 0.5), &mut pred).unwrap();
+            tr.push(t, w(t as f32), &w(t as f32 + 0.5), &mut pred)
+                .unwrap();
         }
         assert!(tr.push(3, w(0.0), &w(0.0), &mut pred).is_err());
         let h = tr.finish();
@@ -518,7 +557,11 @@ mod tests {
 
     #[test]
     fn binned3() {
-        let (m, x) = stochastic_binned3(&[3.0, f32::NAN, 6.0, 1.0, 1.0, 1.0, 9.0], &[0, 1, 2, 3, 4, 5, 6]).unwrap();
+        let (m, x) = stochastic_binned3(
+            &[3.0, f32::NAN, 6.0, 1.0, 1.0, 1.0, 9.0],
+            &[0, 1, 2, 3, 4, 5, 6],
+        )
+        .unwrap();
         assert_eq!(m, vec![3.0, 1.0]);
         assert_eq!(x, vec![0, 3]);
     }

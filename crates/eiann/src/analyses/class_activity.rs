@@ -96,7 +96,8 @@ pub fn heatmap_order(avg: ArrayView2<'_, f32>) -> HeatmapOrder {
         .iter()
         .map(|&u| first_argmax(avg.column(u).iter().copied()))
         .collect();
-    let mut ranked: Vec<(usize, usize)> = prefs.iter().copied().zip(active.iter().copied()).collect();
+    let mut ranked: Vec<(usize, usize)> =
+        prefs.iter().copied().zip(active.iter().copied()).collect();
     ranked.sort_by_key(|&(p, _)| p); // stable: ties keep unit-index order
     let mut order: Vec<usize> = ranked.into_iter().map(|(_, u)| u).collect();
     order.extend(silent);
@@ -116,7 +117,11 @@ pub fn heatmap_image(avg: ArrayView2<'_, f32>, order: &[usize]) -> Result<Array2
             format!("unit {bad} does not exist (the population has {units} units)"),
         ));
     }
-    Ok(avg.select(Axis(1), order).reversed_axes().as_standard_layout().into_owned())
+    Ok(avg
+        .select(Axis(1), order)
+        .reversed_axes()
+        .as_standard_layout()
+        .into_owned())
 }
 
 #[cfg(test)]
@@ -127,7 +132,12 @@ mod tests {
     #[test]
     fn averages_order_and_image() {
         // 4 patterns, 3 units; classes 0, 1, 1, 0.
-        let a = array![[1.0f32, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 4.0], [3.0, 0.0, 0.0]];
+        let a = array![
+            [1.0f32, 0.0, 0.0],
+            [0.0, 0.0, 2.0],
+            [0.0, 0.0, 4.0],
+            [3.0, 0.0, 0.0]
+        ];
         let avg = class_averaged(a.view(), &[0, 1, 1, 0], 2).unwrap();
         assert_eq!(avg, array![[2.0f32, 0.0, 0.0], [0.0, 0.0, 3.0]]);
         assert_eq!(unit_labels(avg.view()).to_vec(), vec![0, 0, 1]);

@@ -178,7 +178,13 @@ mod tests {
     fn bins_means_and_pooled_mean() {
         // 2 populations (1 and 2 units), 5 steps, bins of 2 → 2 bins, last step dropped.
         let a = array![[1.0f32], [-3.0], [2.0], [2.0], [100.0]];
-        let b = array![[0.0f32, 2.0], [0.0, -2.0], [4.0, 4.0], [-4.0, 0.0], [9.0, 9.0]];
+        let b = array![
+            [0.0f32, 2.0],
+            [0.0, -2.0],
+            [4.0, 4.0],
+            [-4.0, 0.0],
+            [9.0, 9.0]
+        ];
         let r = binned_mean_abs(&[("A", a.view()), ("B", b.view())], 5, 2).unwrap();
         assert_eq!(r.steps, vec![2, 4]);
         assert_eq!(r.population("A").unwrap().to_vec(), vec![2.0, 2.0]);
@@ -190,7 +196,10 @@ mod tests {
     #[test]
     fn n_steps_sizes_the_bins_and_is_checked() {
         let a = array![[1.0f32], [1.0], [1.0], [1.0]];
-        assert_eq!(binned_mean_abs(&[("A", a.view())], 3, 2).unwrap().steps, vec![2]);
+        assert_eq!(
+            binned_mean_abs(&[("A", a.view())], 3, 2).unwrap().steps,
+            vec![2]
+        );
         assert!(binned_mean_abs(&[("A", a.view())], 5, 2).is_err());
         assert!(binned_mean_abs(&[("A", a.view())], 4, 0).is_err());
     }

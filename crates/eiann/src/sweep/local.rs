@@ -21,9 +21,17 @@ pub enum SweepEvent {
     /// Run `index` started.
     Started { index: usize, total_steps: usize },
     /// Run `index` finished training step `step` (0-based).
-    Step { index: usize, step: usize, loss: f32 },
+    Step {
+        index: usize,
+        step: usize,
+        loss: f32,
+    },
     /// Run `index` evaluated the validation set after `step`.
-    Validation { index: usize, step: usize, accuracy: f32 },
+    Validation {
+        index: usize,
+        step: usize,
+        accuracy: f32,
+    },
     /// Run `index` is saved.
     Finished { index: usize, seconds: f64 },
     /// Run `index` failed (the others go on).
@@ -62,7 +70,9 @@ pub fn run_local(
         }
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = (if workers == 0 { cores } else { workers }).min(pending.len()).max(1);
+    let workers = (if workers == 0 { cores } else { workers })
+        .min(pending.len())
+        .max(1);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Result<()>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -73,7 +83,9 @@ pub fn run_local(
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     train_one(run, mnist, on_event)
                 }))
-                .unwrap_or_else(|_| Err(Error::invalid("sweep run", "the training thread panicked")));
+                .unwrap_or_else(|_| {
+                    Err(Error::invalid("sweep run", "the training thread panicked"))
+                });
                 if let Err(e) = &outcome {
                     on_event(SweepEvent::Failed {
                         index: run.index,

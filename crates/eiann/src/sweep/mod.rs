@@ -174,7 +174,9 @@ impl Sweep {
         let name = path.display().to_string();
         let de = serde_yaml::Deserializer::from_str(&text);
         let file: SweepFile = deserialize_yaml(de, &name)?;
-        let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let base = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let stem = path
             .file_stem()
             .map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
@@ -183,21 +185,52 @@ impl Sweep {
 
     /// A sweep from its parts: paths in `file` are relative to `base`; `default_name` is used when the
     /// file has no `name`; `origin` names the source in errors.
-    pub fn from_parts(file: SweepFile, base: &Path, default_name: &str, origin: &str) -> Result<Sweep> {
-        let name = file.name.clone().unwrap_or_else(|| default_name.to_string());
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(invalid(origin, "name", format!("\"{name}\": use letters, digits, '-', '_' or '.'")));
+    pub fn from_parts(
+        file: SweepFile,
+        base: &Path,
+        default_name: &str,
+        origin: &str,
+    ) -> Result<Sweep> {
+        let name = file
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name.to_string());
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(invalid(
+                origin,
+                "name",
+                format!("\"{name}\": use letters, digits, '-', '_' or '.'"),
+            ));
         }
         if file.configs.is_empty() {
-            return Err(invalid(origin, "configs", "at least one network config is needed"));
+            return Err(invalid(
+                origin,
+                "configs",
+                "at least one network config is needed",
+            ));
         }
         if file.steps == 0 || file.steps > MAX_STEPS {
-            return Err(invalid(origin, "steps", format!("{} is not in 1..={MAX_STEPS}", file.steps)));
+            return Err(invalid(
+                origin,
+                "steps",
+                format!("{} is not in 1..={MAX_STEPS}", file.steps),
+            ));
         }
         if file.epochs == 0 || file.epochs > MAX_EPOCHS {
-            return Err(invalid(origin, "epochs", format!("{} is not in 1..={MAX_EPOCHS}", file.epochs)));
+            return Err(invalid(
+                origin,
+                "epochs",
+                format!("{} is not in 1..={MAX_EPOCHS}", file.epochs),
+            ));
         }
-        for (key, v) in [("checkpoint_every", file.checkpoint_every), ("val_every", file.val_every)] {
+        for (key, v) in [
+            ("checkpoint_every", file.checkpoint_every),
+            ("val_every", file.val_every),
+        ] {
             if v == Some(0) {
                 return Err(invalid(origin, key, "must be at least 1"));
             }
@@ -205,23 +238,39 @@ impl Sweep {
         let mut seeds = file.seeds.clone();
         if let Some(n) = file.paper_seeds {
             if n == 0 || n > 255 {
-                return Err(invalid(origin, "paper_seeds", format!("{n} is not in 1..=255")));
+                return Err(invalid(
+                    origin,
+                    "paper_seeds",
+                    format!("{n} is not in 1..=255"),
+                ));
             }
             seeds.extend((1..=n).map(paper_seed_pair));
         }
         if seeds.is_empty() {
-            return Err(invalid(origin, "seeds", "no seed pairs (give `seeds` or `paper_seeds`)"));
+            return Err(invalid(
+                origin,
+                "seeds",
+                "no seed pairs (give `seeds` or `paper_seeds`)",
+            ));
         }
         let n_runs = file.configs.len().saturating_mul(seeds.len());
         if n_runs > MAX_RUNS {
-            return Err(invalid(origin, "seeds", format!("{n_runs} runs; at most {MAX_RUNS} per sweep")));
+            return Err(invalid(
+                origin,
+                "seeds",
+                format!("{n_runs} runs; at most {MAX_RUNS} per sweep"),
+            ));
         }
         let out_dir = absolute(base, file.out_dir.as_deref().unwrap_or(Path::new(&name)))?;
         let mut configs = Vec::new();
         for (i, c) in file.configs.iter().enumerate() {
             let p = absolute(base, c)?;
             if !p.is_file() {
-                return Err(invalid(origin, &format!("configs[{i}]"), format!("{} does not exist", p.display())));
+                return Err(invalid(
+                    origin,
+                    &format!("configs[{i}]"),
+                    format!("{} does not exist", p.display()),
+                ));
             }
             configs.push(p);
         }
@@ -305,10 +354,16 @@ impl Sweep {
 }
 
 /// Deserialise with the YAML path of the offending key in the error.
-fn deserialize_yaml<'de, T: Deserialize<'de>>(de: serde_yaml::Deserializer<'de>, file: &str) -> Result<T> {
+fn deserialize_yaml<'de, T: Deserialize<'de>>(
+    de: serde_yaml::Deserializer<'de>,
+    file: &str,
+) -> Result<T> {
     T::deserialize(de).map_err(|e| {
         let (path, message) = match e.location() {
-            Some(l) => (format!("line {} column {}", l.line(), l.column()), e.to_string()),
+            Some(l) => (
+                format!("line {} column {}", l.line(), l.column()),
+                e.to_string(),
+            ),
             None => (String::from("(top level)"), e.to_string()),
         };
         Error::Config {
@@ -324,7 +379,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         std::process::id()
     ));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -343,7 +399,8 @@ mod tests {
     }
 
     fn file(yaml: &str) -> Result<Sweep> {
-        let f: SweepFile = serde_yaml::from_str(yaml).map_err(|e| Error::invalid("yaml", e.to_string()))?;
+        let f: SweepFile =
+            serde_yaml::from_str(yaml).map_err(|e| Error::invalid("yaml", e.to_string()))?;
         Sweep::from_parts(f, &config_dir(), "t", "test.yaml")
     }
 
@@ -351,11 +408,24 @@ mod tests {
 
     #[test]
     fn runs_are_configs_times_seeds() {
-        let s = file(&format!("configs: [{CFG}]\nseeds: [[1, 2]]\npaper_seeds: 2\nsteps: 10\nout_dir: /tmp/x\n")).unwrap();
+        let s = file(&format!(
+            "configs: [{CFG}]\nseeds: [[1, 2]]\npaper_seeds: 2\nsteps: 10\nout_dir: /tmp/x\n"
+        ))
+        .unwrap();
         let ids: Vec<&str> = s.runs.iter().map(|r| r.id.as_str()).collect();
         let stem = CFG.trim_end_matches(".yaml");
-        assert_eq!(ids, vec![format!("{stem}_1_2"), format!("{stem}_66049_257"), format!("{stem}_66050_258")]);
-        assert_eq!(s.runs[2].out, PathBuf::from(format!("/tmp/x/runs/{stem}_66050_258.pkl")));
+        assert_eq!(
+            ids,
+            vec![
+                format!("{stem}_1_2"),
+                format!("{stem}_66049_257"),
+                format!("{stem}_66050_258")
+            ]
+        );
+        assert_eq!(
+            s.runs[2].out,
+            PathBuf::from(format!("/tmp/x/runs/{stem}_66050_258.pkl"))
+        );
         assert_eq!(s.resolved.seeds, vec![(1, 2), (66049, 257), (66050, 258)]);
         assert_eq!(paper_seed_pair(5), (66053, 261));
         assert!(s.runs[0].train_args().contains(&"--steps".to_string()));
@@ -364,15 +434,39 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_the_key() {
         for (yaml, key) in [
-            ("configs: []\nseeds: [[1, 2]]\nsteps: 10\n".to_string(), "configs"),
+            (
+                "configs: []\nseeds: [[1, 2]]\nsteps: 10\n".to_string(),
+                "configs",
+            ),
             (format!("configs: [{CFG}]\nsteps: 10\n"), "seeds"),
-            (format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 0\n"), "steps"),
-            (format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 60000\n"), "steps"),
-            (format!("configs: [{CFG}]\nseeds: [[1, 2], [1, 2]]\nsteps: 1\n"), "seeds"),
-            (format!("configs: [nope.yaml]\nseeds: [[1, 2]]\nsteps: 1\n"), "configs[0]"),
-            (format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 1\nval_every: 0\n"), "val_every"),
-            (format!("configs: [{CFG}]\npaper_seeds: 1000\nsteps: 1\n"), "paper_seeds"),
-            (format!("name: 'a b'\nconfigs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 1\n"), "name"),
+            (
+                format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 0\n"),
+                "steps",
+            ),
+            (
+                format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 60000\n"),
+                "steps",
+            ),
+            (
+                format!("configs: [{CFG}]\nseeds: [[1, 2], [1, 2]]\nsteps: 1\n"),
+                "seeds",
+            ),
+            (
+                format!("configs: [nope.yaml]\nseeds: [[1, 2]]\nsteps: 1\n"),
+                "configs[0]",
+            ),
+            (
+                format!("configs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 1\nval_every: 0\n"),
+                "val_every",
+            ),
+            (
+                format!("configs: [{CFG}]\npaper_seeds: 1000\nsteps: 1\n"),
+                "paper_seeds",
+            ),
+            (
+                format!("name: 'a b'\nconfigs: [{CFG}]\nseeds: [[1, 2]]\nsteps: 1\n"),
+                "name",
+            ),
         ] {
             match file(&yaml) {
                 Err(Error::Config { path, .. }) => assert_eq!(path, key, "{yaml}"),

@@ -59,7 +59,10 @@ impl RunRecord {
             ));
         }
         if self.series.iter().any(|s| s.name == name) {
-            return Err(Error::invalid("run record", format!("series {name} attached twice")));
+            return Err(Error::invalid(
+                "run record",
+                format!("series {name} attached twice"),
+            ));
         }
         self.series.push(Series {
             name: name.to_string(),
@@ -103,7 +106,11 @@ impl RunRecord {
         }
         r.attach("train_loss", grid, means)?;
         if !ck.val_history_train_steps.is_empty() {
-            r.attach("val_loss", ck.val_history_train_steps.clone(), to_f64(&ck.val_loss_history))?;
+            r.attach(
+                "val_loss",
+                ck.val_history_train_steps.clone(),
+                to_f64(&ck.val_loss_history),
+            )?;
             r.attach(
                 "val_accuracy",
                 ck.val_history_train_steps.clone(),
@@ -111,7 +118,11 @@ impl RunRecord {
             )?;
         }
         if let Some(t) = ck.test_accuracy {
-            r.attach("test_accuracy", vec![ck.total_steps.saturating_sub(1)], vec![t as f64])?;
+            r.attach(
+                "test_accuracy",
+                vec![ck.total_steps.saturating_sub(1)],
+                vec![t as f64],
+            )?;
         }
         Ok(r)
     }

@@ -84,13 +84,23 @@ pub fn write_script(
     let cpus = opts.cpus_per_task.unwrap_or(1).max(1);
     let mut s = String::new();
     s.push_str("#!/bin/bash\n");
-    s.push_str(&format!("# eiann sweep '{}': {} of {} runs; written by eiann {}\n", sweep.name, indices.len(), sweep.runs.len(), env!("CARGO_PKG_VERSION")));
+    s.push_str(&format!(
+        "# eiann sweep '{}': {} of {} runs; written by eiann {}\n",
+        sweep.name,
+        indices.len(),
+        sweep.runs.len(),
+        env!("CARGO_PKG_VERSION")
+    ));
     s.push_str(&format!("#SBATCH --job-name=eiann-{}\n", sweep.name));
     s.push_str(&format!("#SBATCH --array={array}\n"));
     s.push_str(&format!("#SBATCH --output={}/%A_%a.out\n", dir.display()));
     s.push_str("#SBATCH --ntasks=1\n");
     s.push_str(&format!("#SBATCH --cpus-per-task={cpus}\n"));
-    for (flag, v) in [("partition", &opts.partition), ("time", &opts.time), ("mem", &opts.mem)] {
+    for (flag, v) in [
+        ("partition", &opts.partition),
+        ("time", &opts.time),
+        ("mem", &opts.mem),
+    ] {
         if let Some(v) = v {
             s.push_str(&format!("#SBATCH --{flag}={v}\n"));
         }
@@ -99,8 +109,14 @@ pub fn write_script(
         s.push_str(&format!("#SBATCH {e}\n"));
     }
     s.push_str("set -euo pipefail\n");
-    s.push_str(&format!("EIANN={}\n", sh_quote(&eiann.display().to_string())));
-    s.push_str(&format!("MNIST={}\n", sh_quote(&mnist_dir.display().to_string())));
+    s.push_str(&format!(
+        "EIANN={}\n",
+        sh_quote(&eiann.display().to_string())
+    ));
+    s.push_str(&format!(
+        "MNIST={}\n",
+        sh_quote(&mnist_dir.display().to_string())
+    ));
     s.push_str("case \"${SLURM_ARRAY_TASK_ID:?not a Slurm array task}\" in\n");
     for r in &pending {
         let args: Vec<String> = r.train_args().iter().map(|a| sh_quote(a)).collect();
@@ -132,7 +148,15 @@ pub fn submit(sbatch: &str, script: &SlurmScript, wait: bool) -> Result<String> 
         .output()
         .map_err(|e| Error::invalid("sbatch", format!("cannot run `{sbatch}`: {e}")))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let job = stdout.lines().next().unwrap_or("").split(';').next().unwrap_or("").trim().to_string();
+    let job = stdout
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if !out.status.success() {
         return Err(Error::invalid(
             "sbatch",
@@ -140,7 +164,11 @@ pub fn submit(sbatch: &str, script: &SlurmScript, wait: bool) -> Result<String> 
                 "`{sbatch} {}` failed ({}){}: {}",
                 script.path.display(),
                 out.status,
-                if job.is_empty() { String::new() } else { format!(" for job {job}") },
+                if job.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for job {job}")
+                },
                 String::from_utf8_lossy(&out.stderr).trim()
             ),
         ));

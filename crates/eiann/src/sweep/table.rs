@@ -28,10 +28,15 @@ pub fn results_table(records: &[RunRecord]) -> Result<DataFrame> {
             }
         }
     }
-    let (mut config, mut nseed, mut dseed, mut step) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut config, mut nseed, mut dseed, mut step) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut metrics: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
     for r in records {
-        let mut grid: Vec<usize> = r.series.iter().flat_map(|s| s.steps.iter().copied()).collect();
+        let mut grid: Vec<usize> = r
+            .series
+            .iter()
+            .flat_map(|s| s.steps.iter().copied())
+            .collect();
         grid.sort_unstable();
         grid.dedup();
         for &g in &grid {
@@ -43,7 +48,9 @@ pub fn results_table(records: &[RunRecord]) -> Result<DataFrame> {
         for (col, name) in metrics.iter_mut().zip(&names) {
             let series = r.get(name);
             for &g in &grid {
-                col.push(series.and_then(|s| s.steps.iter().position(|&x| x == g).map(|i| s.values[i])));
+                col.push(
+                    series.and_then(|s| s.steps.iter().position(|&x| x == g).map(|i| s.values[i])),
+                );
             }
         }
     }
@@ -61,7 +68,9 @@ pub fn results_table(records: &[RunRecord]) -> Result<DataFrame> {
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
@@ -82,7 +91,12 @@ pub fn write_parquet(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
     let tmp = tmp_path(path);
     let r = File::create(&tmp)
         .map_err(|e| Error::io(&tmp, e))
-        .and_then(|f| ParquetWriter::new(f).finish(df).map(|_| ()).map_err(|e| Error::io(path, std::io::Error::other(e.to_string()))));
+        .and_then(|f| {
+            ParquetWriter::new(f)
+                .finish(df)
+                .map(|_| ())
+                .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))
+        });
     finish_atomic(&tmp, path, r)
 }
 
@@ -122,8 +136,10 @@ mod tests {
             network_seed: 1,
             data_seed: 2,
         });
-        a.attach("val_accuracy", vec![0, 99], vec![10.0, 20.0]).unwrap();
-        a.attach("test_accuracy", vec![99, 150], vec![30.0, 40.0]).unwrap();
+        a.attach("val_accuracy", vec![0, 99], vec![10.0, 20.0])
+            .unwrap();
+        a.attach("test_accuracy", vec![99, 150], vec![30.0, 40.0])
+            .unwrap();
         let mut b = RunRecord::new(RunKey {
             config: "d".into(),
             network_seed: 3,
@@ -132,8 +148,22 @@ mod tests {
         b.attach("val_accuracy", vec![5], vec![1.0]).unwrap();
         let mut df = results_table(&[a, b]).unwrap();
         assert_eq!(df.height(), 4);
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-        assert_eq!(names, ["config", "network_seed", "data_seed", "step", "val_accuracy", "test_accuracy"]);
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "config",
+                "network_seed",
+                "data_seed",
+                "step",
+                "val_accuracy",
+                "test_accuracy"
+            ]
+        );
         let ca = df.column("test_accuracy").unwrap().f64().unwrap();
         let t: Vec<Option<f64>> = (0..ca.len()).map(|i| ca.get(i)).collect();
         assert_eq!(t, vec![None, Some(30.0), Some(40.0), None]);
