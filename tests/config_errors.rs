@@ -217,7 +217,7 @@ fn weight_bounds_with_three_values() {
 }
 
 #[test]
-fn missing_learning_rule_means_unsupported_backprop() {
+fn missing_learning_rule_means_backprop() {
     let y = edit(
         &good(),
         H1E_INPUT,
@@ -225,10 +225,102 @@ fn missing_learning_rule_means_unsupported_backprop() {
         "",
     );
     let y = edit(&y, H1E_INPUT, "          learning_rule_kwargs:\n            learning_rate: 0.012455713212515401\n            max_pop_fraction: 1.0\n            stochastic: false\n            relu_gate: true\n", "");
+    // The Figure 3 config has `backward_steps: 0`, so EIANN's default rule has nothing to differentiate.
+    expect_error(
+        &y,
+        "training_kwargs.backward_steps",
+        "is 0, but Backprop (H1E_InputE)",
+    );
+    let y = y.replacen("backward_steps: 0", "backward_steps: 2", 1);
+    let spec =
+        NetworkSpec::from_yaml_str(&y, "bad", FILE).expect("EIANN's default rule is Backprop");
+    let k = spec.projection_index("H1E_InputE").expect("projection");
+    assert_eq!(spec.projections[k].rule.class_name(), "Backprop");
+}
+
+fn config(stem: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/network_config/mnist")
+            .join(format!("{stem}.yaml")),
+    )
+    .expect("config file")
+}
+
+const VAN_BP: &str = "20231129_EIANN_2_hidden_mnist_van_bp_relu_SGD_config_G_complete_optimized";
+const CONFIG_5M: &str = "20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized";
+
+#[test]
+fn every_shipped_config_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/network_config/mnist");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).expect("config folder") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            NetworkSpec::from_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "expected the seven configs of the paper, found {n}");
+}
+
+#[test]
+fn unknown_rule_lists_the_supported_ones() {
+    let y = config(VAN_BP).replacen("learning_rule: Backprop", "learning_rule: Backprop_9", 1);
     expect_error(
         &y,
         "projection_config.H1.E.Input.E.learning_rule",
-        "Backprop",
+        "supported: BP_like_2L, BP_like_2E, Backprop, Backprop_DendriticLoss",
+    );
+}
+
+#[test]
+fn backprop_needs_a_recorded_step() {
+    let y = config(VAN_BP).replacen("backward_steps: 1", "backward_steps: 0", 1);
+    expect_error(&y, "training_kwargs.backward_steps", "is 0, but Backprop");
+}
+
+#[test]
+fn backprop_needs_relu_or_linear() {
+    let y = config(VAN_BP).replacen("activation: relu", "activation: tanh", 1);
+    expect_error(
+        &y,
+        "projection_config.H1.E.Input.E.learning_rule",
+        "needs relu or linear",
+    );
+}
+
+#[test]
+fn dendritic_loss_source_must_exist() {
+    let y = config(CONFIG_5M).replacen("source: H1.E", "source: H9.E", 1);
+    expect_error(
+        &y,
+        "learning_rule_kwargs.source",
+        "source population \"H9.E\"",
+    );
+}
+
+#[test]
+fn unsupported_optimizer_is_named() {
+    let y = config(VAN_BP).replacen("optimizer: SGD", "optimizer: Adam", 1);
+    expect_error(
+        &y,
+        "training_kwargs.optimizer",
+        "unsupported optimizer \"Adam\"",
+    );
+}
+
+#[test]
+fn scaled_kaiming_takes_one_argument() {
+    let y = config(VAN_BP).replacen(
+        "                    - 2.957309048541877\n",
+        "                    - 2.957309048541877\n                    - 1.0\n",
+        1,
+    );
+    expect_error(
+        &y,
+        "projection_config.H1.E.Input.E.weight_init_args",
+        "scaled_kaiming takes one argument",
     );
 }
 

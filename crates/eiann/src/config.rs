@@ -13,9 +13,13 @@
 //! * weight inits: `half_kaiming` (with `weight_init_args: (scale,)`), or none (keeps the
 //!   `nn.Linear` default uniform(±1/√fan_in) init);
 //! * constraints: `no_autapses`, `normalize_weight`, `clone_weight`;
-//! * rules: `BP_like_2L`, `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning).
-//!   A projection without a `learning_rule` key gets EIANN's default `Backprop` (autograd), which
-//!   eiann-rs does not implement, so it is refused.
+//! * weight inits also `scaled_kaiming` (uniform(±scale/√fan_in), no sign constraint);
+//!   `weight_bounds` as a `!!python/tuple` or a plain list, `null` for an open side;
+//! * rules: `BP_like_2L`, `BP_like_2E`, `Backprop`, `Backprop_DendriticLoss` (`source: <layer>.<pop>`),
+//!   `DendriticLoss_6`, `Hebb_WeightNorm`, `null`/`LearningRule` (no learning). A projection without a
+//!   `learning_rule` key gets EIANN's default, `Backprop`. The autograd rules need `backward_steps ≥ 1`
+//!   and relu / linear activations;
+//! * `training_kwargs.optimizer: SGD` (the only optimizer; also the default), `verbose` (no effect).
 
 use std::path::Path;
 
@@ -131,6 +135,8 @@ pub enum WeightInit {
     /// EIANN `half_kaiming_init(scale)`: uniform(0, b) for excitatory bounds, uniform(−b, 0) for
     /// inhibitory ones, `b = scale/√fan_in`.
     HalfKaiming { scale: f64 },
+    /// EIANN `scaled_kaiming_init(scale)`: uniform(−b, b) with `b = scale/√fan_in` (no sign constraint).
+    ScaledKaiming { scale: f64 },
 }
 
 /// Weight constraint applied after init and after every update (`weight_constraint`).
@@ -171,6 +177,23 @@ pub enum Rule {
         sign: f64,
         forward_only: bool,
     },
+    /// `BP_like_2E` (EIANN `rules/backprop_like.py`): one instantaneous top-down nudge, no
+    /// equilibration in the supervised phase.
+    BpLike2E {
+        learning_rate: f64,
+        max_pop_fraction: f64,
+        relu_gate: bool,
+    },
+    /// `Backprop` (EIANN `rules/backprop.py`): the exact gradient of the output MSE through the last
+    /// `backward_steps` integration steps, applied by the network's SGD optimizer.
+    Backprop { learning_rate: f64 },
+    /// `Backprop_DendriticLoss` (EIANN `rules/backprop.py`): the gradient of `MSE(forward dendritic state
+    /// of source, 0)`, applied by the source population's local SGD optimizer.
+    BackpropDendriticLoss {
+        learning_rate: f64,
+        /// Index of the source population (`source: <layer>.<pop>`) in [`NetworkSpec::populations`].
+        source: usize,
+    },
 }
 
 impl Rule {
@@ -181,6 +204,30 @@ impl Rule {
             Rule::BpLike2L { .. } => "BP_like_2L",
             Rule::DendriticLoss6 { .. } => "DendriticLoss_6",
             Rule::HebbWeightNorm { .. } => "Hebb_WeightNorm",
+            Rule::BpLike2E { .. } => "BP_like_2E",
+            Rule::Backprop { .. } => "Backprop",
+            Rule::BackpropDendriticLoss { .. } => "Backprop_DendriticLoss",
+        }
+    }
+
+    /// Whether EIANN sets `requires_grad` on the projection's weight (the autograd rules).
+    pub fn requires_grad(&self) -> bool {
+        matches!(
+            self,
+            Rule::Backprop { .. } | Rule::BackpropDendriticLoss { .. }
+        )
+    }
+
+    /// The rule's learning rate (None for no learning).
+    pub fn learning_rate(&self) -> Option<f64> {
+        match *self {
+            Rule::None => None,
+            Rule::BpLike2L { learning_rate, .. }
+            | Rule::DendriticLoss6 { learning_rate, .. }
+            | Rule::HebbWeightNorm { learning_rate, .. }
+            | Rule::BpLike2E { learning_rate, .. }
+            | Rule::Backprop { learning_rate }
+            | Rule::BackpropDendriticLoss { learning_rate, .. } => Some(learning_rate),
         }
     }
 }
@@ -253,7 +300,8 @@ pub struct NetworkSpec {
     pub tau: f32,
     /// Number of steps of each phase (`forward_steps`, default 1; the backward phase uses it too).
     pub forward_steps: usize,
-    /// `backward_steps` (default 1; only controls autograd tracking in EIANN, unused here).
+    /// `backward_steps` (default 1): how many of the last forward steps the autograd rules
+    /// (`Backprop`, `Backprop_DendriticLoss`) differentiate; unused by the other rules.
     pub backward_steps: usize,
     /// Network-wide learning rate, the fallback of rules without their own.
     pub learning_rate: Option<f64>,
@@ -331,7 +379,7 @@ impl NetworkSpec {
             if o != "SGD" {
                 return Err(cx.err(
                     &cx.join(tp, "optimizer"),
-                    format!("unsupported optimizer \"{o}\" (the DTP rules never step an optimizer; only SGD is accepted)"),
+                    format!("unsupported optimizer \"{o}\" (only SGD, torch.optim.SGD with its defaults)"),
                 ));
             }
         }
@@ -640,10 +688,19 @@ impl NetworkSpec {
                     }
                     WeightInit::HalfKaiming { scale }
                 }
+                Some("scaled_kaiming") => {
+                    if init_args.len() > 1 {
+                        return Err(cx.err(
+                            &cx.join(path, "weight_init_args"),
+                            format!("scaled_kaiming takes one argument (scale), got {}", init_args.len()),
+                        ));
+                    }
+                    WeightInit::ScaledKaiming { scale: init_args.first().copied().unwrap_or(1.0) }
+                }
                 Some(other) => {
                     return Err(cx.err(
                         &cx.join(path, "weight_init"),
-                        format!("unsupported weight_init \"{other}\" (supported: half_kaiming, or null for the nn.Linear default)"),
+                        format!("unsupported weight_init \"{other}\" (supported: half_kaiming, scaled_kaiming, or null for the nn.Linear default)"),
                     ))
                 }
             };
@@ -766,11 +823,10 @@ impl NetworkSpec {
                 }
             };
             let rule = match kw.get("learning_rule") {
+                // EIANN's default rule class (spec §1.2).
                 None => {
-                    return Err(cx.err(
-                        &rp,
-                        "missing: EIANN then uses its default rule Backprop (autograd), which eiann-rs does not implement; write `learning_rule: null` for a fixed projection",
-                    ))
+                    cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
+                    Rule::Backprop { learning_rate: lr(&cx)? }
                 }
                 Some(Value::Null) => {
                     cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
@@ -812,20 +868,55 @@ impl NetworkSpec {
                             forward_only: cx.opt_bool(rkw, &rkw_path, "forward_only")?.unwrap_or(false),
                         }
                     }
+                    "BP_like_2E" => {
+                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "max_pop_fraction", "stochastic", "relu_gate"])?;
+                        if cx.opt_bool(rkw, &rkw_path, "stochastic")?.unwrap_or(false) {
+                            return Err(cx.err(&cx.join(&rkw_path, "stochastic"), "stochastic plateau selection (torch.bernoulli) is not supported; use false"));
+                        }
+                        let max_pop_fraction = cx.opt_f64(rkw, &rkw_path, "max_pop_fraction")?.unwrap_or(1.0);
+                        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
+                            return Err(cx.err(&cx.join(&rkw_path, "max_pop_fraction"), format!("must be in (0, 1], got {max_pop_fraction}")));
+                        }
+                        Rule::BpLike2E {
+                            learning_rate: lr(&cx)?,
+                            max_pop_fraction,
+                            relu_gate: cx.opt_bool(rkw, &rkw_path, "relu_gate")?.unwrap_or(false),
+                        }
+                    }
+                    "Backprop" => {
+                        cx.known_keys(rkw, &rkw_path, &["learning_rate"])?;
+                        Rule::Backprop { learning_rate: lr(&cx)? }
+                    }
+                    "Backprop_DendriticLoss" => {
+                        cx.known_keys(rkw, &rkw_path, &["learning_rate", "source"])?;
+                        let sp = cx.join(&rkw_path, "source");
+                        let src = cx
+                            .opt_str(rkw, &rkw_path, "source")?
+                            .ok_or_else(|| cx.err(&sp, "missing (expected <layer>.<population>, e.g. H1.E)"))?;
+                        let source = src
+                            .split_once('.')
+                            .and_then(|(l, p)| find_pop(l, p))
+                            .ok_or_else(|| cx.err(&sp, format!("source population \"{src}\" is not in layer_config (expected <layer>.<population>)")))?;
+                        Rule::BackpropDendriticLoss { learning_rate: lr(&cx)?, source }
+                    }
                     other => {
                         return Err(cx.err(
                             &rp,
-                            format!("unknown rule \"{other}\" (supported: BP_like_2L, DendriticLoss_6, Hebb_WeightNorm, LearningRule or null)"),
+                            format!("unknown rule \"{other}\" (supported: BP_like_2L, BP_like_2E, Backprop, Backprop_DendriticLoss, DendriticLoss_6, Hebb_WeightNorm, LearningRule or null)"),
                         ))
                     }
                 },
             };
-            if let Rule::BpLike2L { .. } = rule {
-                if compartment == Compartment::Dendrite {
-                    return Err(
-                        cx.err(&rp, "BP_like_2L on a dendritic projection is not supported")
-                    );
-                }
+            if matches!(rule, Rule::BpLike2L { .. } | Rule::BpLike2E { .. })
+                && compartment == Compartment::Dendrite
+            {
+                return Err(cx.err(
+                    &rp,
+                    format!(
+                        "{} on a dendritic projection is not supported",
+                        rule.class_name()
+                    ),
+                ));
             }
             projections.push(ProjectionSpec {
                 name: names[i].clone(),
@@ -839,6 +930,29 @@ impl NetworkSpec {
                 compartment,
                 rule,
             });
+        }
+        // The autograd rules differentiate the last `backward_steps` steps of relu / linear dynamics.
+        if let Some(i) = projections.iter().position(|p| p.rule.requires_grad()) {
+            let rp = cx.join(&raws[i].path, "learning_rule");
+            if backward_steps == 0 {
+                return Err(cx.err(
+                    &cx.join(tp, "backward_steps"),
+                    format!("is 0, but {} ({}) differentiates the last backward_steps forward steps; use at least 1", projections[i].rule.class_name(), projections[i].name),
+                ));
+            }
+            for p in populations.iter().filter(|p| !p.is_input) {
+                if !matches!(p.activation, Activation::Relu | Activation::Linear) {
+                    return Err(cx.err(
+                        &rp,
+                        format!(
+                            "{} needs relu or linear activations (population {} has {:?})",
+                            projections[i].rule.class_name(),
+                            p.fullname,
+                            p.activation
+                        ),
+                    ));
+                }
+            }
         }
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {

@@ -341,6 +341,13 @@ impl Network {
         } else {
             self.refresh_input_drive();
         }
+        // The autograd rules' tape (crate::adjoint): single samples only.
+        let taping = self.batch == 1 && fused.is_none() && self.tape.depth() > 0;
+        if taping && self.tape.records(-1) {
+            for (pi, p) in self.pops.iter().enumerate() {
+                self.tape.store(pi, -1, &p.activity);
+            }
+        }
         let integrated_in_a_step = |li: usize, pi: usize, fused: Option<&FusedDrives>| {
             li != 0 && fused.is_none_or(|f| f.needed(pi))
         };
@@ -369,6 +376,9 @@ impl Network {
                     }
                     if let Some(r) = record.as_deref_mut() {
                         r.forward_activity[pi].extend_from_slice(&self.pops[pi].activity);
+                    }
+                    if taping && self.tape.records(t as isize) {
+                        self.tape.store(pi, t as isize, &self.pops[pi].activity);
                     }
                 }
             }
@@ -554,7 +564,7 @@ impl Network {
     /// `store_dynamics` also integrates populations without backward projections (the DendI
     /// populations), exactly like EIANN; weight updates do not depend on it. With `record`, backward
     /// activities and in-loop dendritic states are appended.
-    pub fn backward(
+    pub(crate) fn bp_like_2l_backward(
         &mut self,
         target: &[f32],
         store_dynamics: bool,

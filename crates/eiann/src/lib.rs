@@ -49,6 +49,7 @@
 //! # Ok::<(), eiann::Error>(())
 //! ```
 
+pub mod adjoint;
 pub mod analyses;
 pub mod checkpoint;
 pub mod config;

@@ -184,6 +184,10 @@ pub struct Network {
     pub(crate) batch: usize,
     /// The seed the weights were drawn with (None when loaded from a state dict).
     pub seed: Option<u64>,
+    /// Activities of the last forward steps, for the autograd rules' adjoint ([`crate::adjoint`]).
+    pub(crate) tape: crate::adjoint::Tape,
+    /// Gradient buffers of the autograd rules (pre-major, per projection).
+    pub(crate) grads: Vec<Vec<f32>>,
 }
 
 impl Network {
@@ -219,6 +223,13 @@ impl Network {
                     } else {
                         rng.fill_uniform(&mut w, -b, 0.0);
                     }
+                    p.set_from_post_pre(&w);
+                }
+                WeightInit::ScaledKaiming { scale } => {
+                    // `W.uniform_(−b, b)`, b = scale·(1/√fan_in) in float64 (spec-rules §2).
+                    let b = scale * (1.0 / (p.pre_size as f64).sqrt());
+                    let mut w = vec![0f32; p.post_size * p.pre_size];
+                    rng.fill_uniform(&mut w, -b, b);
                     p.set_from_post_pre(&w);
                 }
             }
@@ -293,6 +304,7 @@ impl Network {
             })
             .collect();
         let (n_pops, n_proj) = (spec.populations.len(), spec.projections.len());
+        let tape = crate::adjoint::Tape::new(&spec, crate::rules::tape_depth(&spec));
         Network {
             spec,
             projections,
@@ -310,6 +322,8 @@ impl Network {
             backward_products: ProductCache::new(n_proj),
             batch: 1,
             seed: None,
+            tape,
+            grads: Vec::new(),
         }
     }
 

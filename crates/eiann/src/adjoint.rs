@@ -1,0 +1,417 @@
+//! Reverse mode through the rate dynamics: the exact gradient PyTorch's `loss.backward()` computes for
+//! EIANN's `Backprop` and `Backprop_DendriticLoss` rules, hand-derived for this fixed dynamics and
+//! evaluated in float32 over a [`Tape`] of the last `backward_steps` forward steps.
+//!
+//! ## The computation being differentiated (spec-rules §5.1)
+//!
+//! `Network.forward` records an autograd graph over the last `B = backward_steps` of the `T` integration
+//! steps (`T0 = T − B`; everything before `T0` is a constant). At a recorded step `t`, every non-input
+//! population `P`, in update order (layers in order, populations in order), does
+//!
+//! ```text
+//! u_P(t) = −s_P(t−1) + b_P + Σ_{somatic Q→P, phase F/A}  W[P←Q] · r_PQ(t)
+//! s_P(t) = s_P(t−1) + fl(u_P(t) / τ_P)          A_P(t) = f(s_P(t))          (f = relu or identity)
+//! r_PQ(t) = A_Q(t)    if direction F and Q is updated before P (or Q is the input: r = x)
+//!           A_Q(t−1)  if direction R, or direction F and Q is updated at or after P
+//! ```
+//!
+//! ## The adjoint (ā = ∂L/∂A, s̄ = ∂L/∂s, ū = ∂L/∂u), derived from the three lines above
+//!
+//! * `A = f(s)`: `∂A/∂s = [A > 0]` for relu (torch's `threshold_backward` tests the output, so 0 at 0),
+//!   1 for the identity.
+//! * `s(t) = s(t−1) + u(t)/τ` and `u(t) = −s(t−1) + …`: `s(t−1)` reaches `L` through `A(t−1)`, through
+//!   the identity branch of `s(t)` and through `−s(t−1)` inside `u(t)`, so
+//!   `s̄(t−1) = ā(t−1) ⊙ f'(s(t−1)) + (s̄(t) − ū(t))` with `ū(t) = fl(s̄(t) / τ)` (division, as PyTorch's
+//!   `DivBackward`, not a multiplication by `1/τ`). At `t = T − 1` the carry is absent; below `T0` the
+//!   state is a constant, which is the truncation `backward_steps` asks for.
+//! * `u(t) = … + W·r(t)`: `∂L/∂W += ū(t) ⊗ r(t)` (each product rounded once) and, when `r(t)` is a graph
+//!   variable (a non-input population's activity at a step `≥ T0`), `ā_Q(step) += Wᵀ·ū(t)`.
+//!
+//! Walking `t = T−1 … T0` and, within a step, the populations in reverse update order visits every
+//! consumer of `A_Q(t)` (same-step readers come later in the update order, next-step readers were
+//! handled one step earlier) before `Q` itself, so each `ā` is complete when it is read.
+//! The seeds: `Backprop` — `ā_Out(T−1) = fl(fl(A_Out − y) · fl(2/n))` (torch's `mse_loss_backward`);
+//! `Backprop_DendriticLoss` — `ḡ = fl(D_S · fl(2/size S))` on the forward dendritic state
+//! `D_S = Σ_{dend F} W·A_Q(T−1) + Σ_{dend R} W·A_Q(T−2)`, giving `ā_Q += Wᵀ·ḡ` at the read step
+//! (spec-rules §6: the recursion seeded at DendI instead of the output).
+//!
+//! ## Summation orders (float32; PyTorch's own orders are BLAS's, so agreement is to ~1e-6 relative)
+//!
+//! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` in increasing `i` over a contiguous column
+//!   of the pre-major weights ([`transpose_matvec`]), then added to `ā_Q` in the order the consumers are
+//!   visited (reverse update order; within a population, projection order). On PyTorch's own stored
+//!   activities this reproduces every fixture gradient bit for bit.
+//! * A weight's gradient sums its per-step contributions latest step first, as autograd's AccumulateGrad
+//!   receives them: `g = (c(T−1) + c(T−2)) + …`.
+//! * `s̄` at an inner step: `(ā ⊙ f') + (s̄(t+1) − ū(t+1))` — the ulp-level order inside autograd's input
+//!   buffer is **[uncertain]** (spec-rules §5.2); the fixtures agree to ≤ 1e-6 of each gradient's max.
+//!
+//! [`sgd_step`] is `torch.optim.SGD` with the defaults (`p ← fl(p + fl(−lr)·g)`, one rounding: a fused
+//! multiply-add, spec-rules §3.3).
+
+use crate::config::{Activation, Compartment, Direction, NetworkSpec};
+use crate::error::{Error, Result};
+use crate::network::Projection;
+
+/// Every population's activity over the last forward steps, as the adjoint needs it: rows for steps
+/// `T0 − 1 ..= T − 1` with `T0 = T − depth` (step −1 is the reset activity `f(bias)`).
+#[derive(Debug, Clone, Default)]
+pub struct Tape {
+    depth: usize,
+    steps: usize,
+    sizes: Vec<usize>,
+    /// Per population: `(depth + 1) × size` values, row `r` = step `T0 − 1 + r`.
+    rows: Vec<Vec<f32>>,
+    /// Adjoint work buffers (kept to avoid allocating in the training step).
+    abar: Vec<Vec<f32>>,
+    sbar: Vec<Vec<f32>>,
+    ubar: Vec<Vec<f32>>,
+}
+
+impl Tape {
+    /// An empty tape recording the last `depth` steps (`min(depth, forward_steps)`; 0 records nothing).
+    pub fn new(spec: &NetworkSpec, depth: usize) -> Tape {
+        let steps = spec.forward_steps;
+        let depth = depth.min(steps);
+        let sizes: Vec<usize> = spec.populations.iter().map(|p| p.size).collect();
+        let cap = |n: usize| {
+            if depth == 0 {
+                Vec::new()
+            } else {
+                vec![0f32; n]
+            }
+        };
+        Tape {
+            depth,
+            steps,
+            rows: sizes.iter().map(|&n| cap((depth + 1) * n)).collect(),
+            abar: sizes.iter().map(|&n| cap(depth * n)).collect(),
+            sbar: sizes.iter().map(|&n| cap(n)).collect(),
+            ubar: sizes.iter().map(|&n| cap(n)).collect(),
+            sizes,
+        }
+    }
+
+    /// Number of recorded (differentiated) steps `B`.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// First differentiated step `T0 = T − B`.
+    pub fn first_step(&self) -> usize {
+        self.steps - self.depth
+    }
+
+    /// Whether the activity after forward step `t` (−1 = reset) is kept.
+    #[inline]
+    pub fn records(&self, t: isize) -> bool {
+        self.depth > 0 && t >= self.first_step() as isize - 1
+    }
+
+    /// Store population `pi`'s activity after step `t` (ignored unless [`Tape::records`]).
+    #[inline]
+    pub fn store(&mut self, pi: usize, t: isize, activity: &[f32]) {
+        if !self.records(t) {
+            return;
+        }
+        let r = (t - (self.first_step() as isize - 1)) as usize;
+        let n = self.sizes[pi];
+        self.rows[pi][r * n..(r + 1) * n].copy_from_slice(&activity[..n]);
+    }
+
+    /// Population `pi`'s activity after step `t` (`T0 − 1 ≤ t ≤ T − 1`).
+    #[inline]
+    pub fn activity(&self, pi: usize, t: isize) -> &[f32] {
+        let r = (t - (self.first_step() as isize - 1)) as usize;
+        let n = self.sizes[pi];
+        &self.rows[pi][r * n..(r + 1) * n]
+    }
+
+    /// A tape from a full per-step recording (`forward_activity[pi]` = `forward_steps × size`), for tests
+    /// and analyses; the reset row is `f(bias)` with the given biases.
+    pub fn from_steps(
+        spec: &NetworkSpec,
+        depth: usize,
+        forward_activity: &[Vec<f32>],
+        bias: &[Vec<f32>],
+    ) -> Result<Tape> {
+        let mut tape = Tape::new(spec, depth);
+        for (pi, p) in spec.populations.iter().enumerate() {
+            let rows = forward_activity
+                .get(pi)
+                .ok_or_else(|| Error::invalid("tape", "one series per population expected"))?;
+            if rows.len() != spec.forward_steps * p.size {
+                return Err(Error::shape(
+                    "tape rows",
+                    spec.forward_steps * p.size,
+                    rows.len(),
+                ));
+            }
+            let reset: Vec<f32> = if p.is_input {
+                rows[..p.size].to_vec()
+            } else {
+                let b = bias.get(pi).map(Vec::as_slice).unwrap_or(&[]);
+                (0..p.size)
+                    .map(|i| p.activation.apply(0.0 + b.get(i).copied().unwrap_or(0.0)))
+                    .collect()
+            };
+            tape.store(pi, -1, &reset);
+            for t in 0..spec.forward_steps {
+                tape.store(pi, t as isize, &rows[t * p.size..(t + 1) * p.size]);
+            }
+        }
+        Ok(tape)
+    }
+}
+
+/// A starting adjoint `ā_P(t) += v` (the loss's gradient with respect to an activity).
+#[derive(Debug, Clone)]
+pub struct Seed<'a> {
+    pub population: usize,
+    pub step: usize,
+    pub grad: &'a [f32],
+}
+
+/// Check that the adjoint can differentiate `spec` (activations relu or identity).
+pub fn check_differentiable(spec: &NetworkSpec) -> std::result::Result<(), String> {
+    for p in spec.populations.iter().filter(|p| !p.is_input) {
+        if !matches!(p.activation, Activation::Relu | Activation::Linear) {
+            return Err(format!(
+                "population {} has activation {:?}; the backprop adjoint supports relu and linear",
+                p.fullname, p.activation
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `(∂L/∂W)` for every projection with `wanted[k]`, written pre-major into `grads[k]` (overwritten; other
+/// entries untouched), by the recursion of the module docs from `seeds`.
+pub fn gradients(
+    spec: &NetworkSpec,
+    weights: &[Projection],
+    tape: &mut Tape,
+    seeds: &[Seed<'_>],
+    wanted: &[bool],
+    grads: &mut [Vec<f32>],
+) {
+    let depth = tape.depth;
+    if depth == 0 {
+        return;
+    }
+    let t0 = tape.first_step();
+    let t_last = spec.forward_steps - 1;
+    for k in 0..weights.len() {
+        if wanted[k] {
+            grads[k].clear();
+            grads[k].resize(weights[k].wt.len(), 0.0);
+        }
+    }
+    for a in tape.abar.iter_mut() {
+        a.fill(0.0);
+    }
+    for s in seeds {
+        if s.step < t0 || spec.populations[s.population].is_input {
+            continue;
+        }
+        let n = tape.sizes[s.population];
+        let r = s.step - t0;
+        for (a, &g) in tape.abar[s.population][r * n..(r + 1) * n]
+            .iter_mut()
+            .zip(s.grad)
+        {
+            *a += g;
+        }
+    }
+    let mut tmp: Vec<f32> = Vec::new();
+    for t in (t0..=t_last).rev() {
+        let r = t - t0;
+        for pi in (0..spec.populations.len()).rev() {
+            let pop = &spec.populations[pi];
+            if pop.is_input {
+                continue;
+            }
+            let n = pop.size;
+            let tau = pop.tau;
+            let (sbar, ubar) = (&mut tape.sbar[pi], &mut tape.ubar[pi]);
+            let abar = &tape.abar[pi][r * n..(r + 1) * n];
+            let act = &tape.rows[pi][(r + 1) * n..(r + 2) * n];
+            let relu = pop.activation == Activation::Relu;
+            let carry = t < t_last;
+            for i in 0..n {
+                let local = if relu && act[i] <= 0.0 { 0.0 } else { abar[i] };
+                sbar[i] = if carry {
+                    local + (sbar[i] - ubar[i])
+                } else {
+                    local
+                };
+                ubar[i] = sbar[i] / tau;
+            }
+            if ubar.iter().all(|&u| u == 0.0) {
+                continue;
+            }
+            for k in 0..spec.projections.len() {
+                let ps = &spec.projections[k];
+                if ps.post != pi
+                    || ps.compartment != Compartment::Soma
+                    || !ps.update_phase.in_forward()
+                {
+                    continue;
+                }
+                let q = ps.pre;
+                let read = if spec.populations[q].is_input {
+                    t as isize
+                } else {
+                    match ps.direction {
+                        Direction::Forward if q < pi => t as isize,
+                        _ => t as isize - 1,
+                    }
+                };
+                let w = &weights[k];
+                let post = w.post_size;
+                if wanted[k] {
+                    let x = &tape.rows[q][((read - t0 as isize + 1) as usize) * w.pre_size..]
+                        [..w.pre_size];
+                    let u = &tape.ubar[pi];
+                    for (col, &xj) in grads[k].chunks_exact_mut(post).zip(x) {
+                        // A silent presynaptic unit adds exactly ±0: skipped (same values).
+                        if xj == 0.0 {
+                            continue;
+                        }
+                        for (g, &ui) in col.iter_mut().zip(u) {
+                            *g += ui * xj;
+                        }
+                    }
+                }
+                if !spec.populations[q].is_input && read >= t0 as isize {
+                    transpose_matvec(w, &tape.ubar[pi], &mut tmp);
+                    let rq = read as usize - t0;
+                    let m = w.pre_size;
+                    for (a, &v) in tape.abar[q][rq * m..(rq + 1) * m].iter_mut().zip(&tmp) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `out_j = Σ_i W[i][j] v_i` for a pre-major weight (column `j` contiguous), each sum in increasing `i`
+/// (the order PyTorch's CPU kernel used for every fixture: bit-identical gradients on its activities).
+/// Eight columns are summed side by side so that the eight dependency chains overlap.
+pub fn transpose_matvec(w: &Projection, v: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    let post = w.post_size;
+    if post == 0 {
+        out.resize(w.pre_size, 0.0);
+        return;
+    }
+    let v = &v[..post];
+    let blocks = w.wt.chunks_exact(8 * post);
+    let rest = blocks.remainder();
+    for blk in blocks {
+        let mut acc = [0f32; 8];
+        for (i, &vi) in v.iter().enumerate() {
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a += blk[c * post + i] * vi;
+            }
+        }
+        out.extend_from_slice(&acc);
+    }
+    for col in rest.chunks_exact(post) {
+        let mut acc = 0f32;
+        for (&wij, &vi) in col.iter().zip(v) {
+            acc += wij * vi;
+        }
+        out.push(acc);
+    }
+}
+
+/// The seeds of `Backprop_DendriticLoss`'s loss `MSE(D_S, 0)` for source population `source` with forward
+/// dendritic state `d`: `ḡ = fl(D_S · fl(2/size S))`, and `ā_Q += Wᵀ·ḡ` at the step each dendritic input
+/// was read (`T−1` for direction F, `T−2` for R). Returns `(population, step, ā)` triples. Dendritic
+/// projections from the input carry no gradient.
+pub fn dendritic_loss_seeds(
+    spec: &NetworkSpec,
+    weights: &[Projection],
+    source: usize,
+    d: &[f32],
+) -> Vec<(usize, usize, Vec<f32>)> {
+    let norm = (2.0 / d.len().max(1) as f64) as f32;
+    let gbar: Vec<f32> = d.iter().map(|&v| v * norm).collect();
+    let t_last = spec.forward_steps - 1;
+    let mut out = Vec::new();
+    for (k, ps) in spec.projections.iter().enumerate() {
+        if ps.post != source
+            || ps.compartment != Compartment::Dendrite
+            || spec.populations[ps.pre].is_input
+        {
+            continue;
+        }
+        let step = match ps.direction {
+            Direction::Forward => Some(t_last),
+            Direction::Recurrent => t_last.checked_sub(1),
+        };
+        let Some(step) = step else { continue };
+        let mut v = Vec::new();
+        transpose_matvec(&weights[k], &gbar, &mut v);
+        out.push((ps.pre, step, v));
+    }
+    out
+}
+
+/// The adjoint of `MSELoss` (mean) with respect to its input: `fl(fl(a − y) · fl(2/n))`.
+pub fn mse_grad(output: &[f32], target: &[f32], out: &mut Vec<f32>) {
+    let norm = (2.0 / output.len().max(1) as f64) as f32;
+    out.clear();
+    out.extend(output.iter().zip(target).map(|(&a, &y)| (a - y) * norm));
+}
+
+/// `torch.optim.SGD.step` (defaults) on a weight: `w ← fl(w + fl(−lr)·g)`, one rounding (a fused
+/// multiply-add; with the CPU's FMA instructions when it has them, same bits either way).
+pub fn sgd_step(w: &mut [f32], g: &[f32], lr: f64) {
+    let alpha = (-lr) as f32;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports FMA (checked just above).
+        unsafe { sgd_fma(w, g, alpha) };
+        return;
+    }
+    sgd_body(w, g, alpha)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma,avx2")]
+unsafe fn sgd_fma(w: &mut [f32], g: &[f32], alpha: f32) {
+    sgd_body(w, g, alpha)
+}
+
+#[inline(always)]
+fn sgd_body(w: &mut [f32], g: &[f32], alpha: f32) {
+    for (w, &g) in w.iter_mut().zip(g) {
+        *w = g.mul_add(alpha, *w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgd_rounds_once() {
+        // w + (−lr)·g = 1 − (1 + 2⁻¹²)² = −(2⁻¹¹ + 2⁻²⁴) exactly; rounding the product first gives −2⁻¹¹.
+        let e = 2f32.powi(-12);
+        let mut w = [1.0f32];
+        sgd_step(&mut w, &[1.0 + e], 1.0 + e as f64);
+        assert_eq!(w[0], -(2f32.powi(-11) + 2f32.powi(-24)));
+        let two_roundings = 1.0 + (-(1.0 + e)) * (1.0 + e);
+        assert_ne!(w[0], two_roundings);
+    }
+
+    #[test]
+    fn mse_grad_is_two_over_n() {
+        let mut g = Vec::new();
+        mse_grad(&[1.0, 0.0], &[0.0, 0.0], &mut g);
+        assert_eq!(g, vec![1.0, 0.0]);
+    }
+}

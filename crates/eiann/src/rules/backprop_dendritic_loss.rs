@@ -1,0 +1,84 @@
+//! `Backprop_DendriticLoss` (EIANN `rules/backprop.py`): each source population `S` (kwarg
+//! `source: <layer>.<pop>`) has a local SGD optimizer over the projections naming it; its loss is
+//! `MSE(forward_dendritic_state_S, 0)`, differentiated through the last `backward_steps` forward steps
+//! (spec-rules §6) — the adjoint of [`crate::adjoint`] seeded at the dendritic inputs instead of the output.
+//! Has no `step()`.
+
+use crate::adjoint::{dendritic_loss_seeds, gradients, sgd_step, Seed};
+use crate::config::{Compartment, Rule};
+use crate::error::{Error, Result};
+use crate::network::Network;
+
+/// `Backprop_DendriticLoss.backward`: the local optimizers in the order their first projection is met
+/// walking the non-input layers top-down (Output, H2, H1), each: zero_grad, `L_S.backward()`, step.
+pub(crate) fn backward(net: &mut Network) -> Result<()> {
+    if net.tape.depth() == 0 {
+        return Err(Error::invalid(
+            "Backprop_DendriticLoss",
+            "no forward step was recorded for the gradient (backward_steps is 0)",
+        ));
+    }
+    let mut sources: Vec<usize> = Vec::new();
+    for layer in net.reversed_layers.clone() {
+        for pi in layer {
+            for &k in &net.wiring[pi].incoming {
+                if let Rule::BackpropDendriticLoss { source, .. } = net.spec.projections[k].rule {
+                    if !sources.contains(&source) {
+                        sources.push(source);
+                    }
+                }
+            }
+        }
+    }
+    let mut grads = std::mem::take(&mut net.grads);
+    grads.resize(net.projections.len(), Vec::new());
+    for s in sources {
+        let wanted: Vec<bool> = net
+            .spec
+            .projections
+            .iter()
+            .map(|p| matches!(p.rule, Rule::BackpropDendriticLoss { source, .. } if source == s))
+            .collect();
+        let seed_vecs = dendritic_loss_seeds(
+            &net.spec,
+            &net.projections,
+            s,
+            &net.pops[s].forward_dendritic_state,
+        );
+        if wanted
+            .iter()
+            .zip(&net.spec.projections)
+            .any(|(&w, p)| w && p.compartment == Compartment::Dendrite)
+        {
+            return Err(Error::invalid(
+                "Backprop_DendriticLoss",
+                "a learned dendritic projection into the source population is not supported",
+            ));
+        }
+        let seeds: Vec<Seed> = seed_vecs
+            .iter()
+            .map(|(p, t, v)| Seed {
+                population: *p,
+                step: *t,
+                grad: v,
+            })
+            .collect();
+        gradients(
+            &net.spec,
+            &net.projections,
+            &mut net.tape,
+            &seeds,
+            &wanted,
+            &mut grads,
+        );
+        for (k, ps) in net.spec.projections.iter().enumerate() {
+            if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
+                sgd_step(&mut net.projections[k].wt, &grads[k], lr);
+                net.projections[k].changes.mark_all();
+            }
+        }
+    }
+    net.grads = grads;
+    net.input_drive_valid = false;
+    Ok(())
+}
