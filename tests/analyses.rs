@@ -11,6 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use eiann::analyses::angle::{self, stochastic_binned3, AngleTracker, ParamSet, Variants};
+use eiann::analyses::backprop::BackpropComparison;
+use eiann::config::NetworkSpec;
+use eiann::state::StateDict;
 use eiann::analyses::{class_activity, dendritic_state, seeds, selectivity};
 use eiann::data::{resolve_mnist_dir, Mnist};
 use eiann::npz::{NpyArray, Npz};
@@ -19,6 +22,15 @@ use ndarray::{Array2, ArrayD, Axis, Ix2};
 const ACT_TOL: f64 = 1e-5;
 const ANGLE_TOL: f64 = 0.01;
 const NORM_REL_TOL: f64 = 1e-5;
+/// The raw step-averaged change's norm: EIANN's float32 `torch.norm` over 647,000 weight differences
+/// against a float64 sum here (the angles built from the same vectors agree to < 0.01°).
+const RAW_NORM_REL_TOL: f64 = 5e-5;
+/// Raw predicted dW of the comparison network vs EIANN's (float32 sums in another order).
+const DW_TOL: f64 = 1e-6;
+
+/// The comparison ("backprop") network of the angle panel (spec §1).
+const BPDALE_CONFIG: &str =
+    "data/network_config/mnist/20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized.yaml";
 
 const COMPARED: [&str; 3] = ["H1E_InputE", "H2E_H1E", "OutputE_H2E"];
 
@@ -615,7 +627,121 @@ fn check_angles(inp: &Npz, out: &Npz, r: &mut Report) {
                 got.len()
             ),
             max_rel_diff(&got, &want),
-            NORM_REL_TOL,
+            RAW_NORM_REL_TOL,
+        );
+    }
+}
+
+/// The state entering stored step `row` for the comparison network: `fixed/*` ∪ the compared E→E
+/// weights of `prev_param_history` (None when the folder does not hold them).
+fn entering_state(inp: &Npz, row: usize) -> Option<StateDict> {
+    let mut sd = StateDict::new();
+    for k in inp.keys() {
+        if let Some(name) = k.strip_prefix("fixed/") {
+            sd.insert(name, inp.f32(k).ok()?);
+        }
+    }
+    if sd.is_empty() {
+        return None;
+    }
+    for (name, a) in param_set(inp, "prev_param_history", row)?.entries() {
+        sd.insert(name.clone(), a.clone());
+    }
+    Some(sd)
+}
+
+/// The angles with the comparison network's own backprop step as the prediction (spec §6.3, both
+/// variants), on every stored snapshot the folder holds with its full entering state.
+fn check_backprop_prediction(inp: &Npz, out: &Npz, mnist: &Mnist, r: &mut Report) {
+    let snaps = snapshots(inp);
+    let rows: Vec<(usize, StateDict)> = snaps
+        .iter()
+        .enumerate()
+        .map_while(|(row, (t, ..))| (*t == row).then(|| entering_state(inp, row)).flatten().map(|sd| (row, sd)))
+        .collect();
+    if rows.is_empty() {
+        println!("  (no fixed/ + prev_param_history/ weights: backprop prediction not re-computed)");
+        return;
+    }
+    let spec = NetworkSpec::from_file(repo_root().join(BPDALE_CONFIG)).expect("bpDale config");
+    let compared: Vec<String> = COMPARED
+        .iter()
+        .map(|p| format!("module_dict.{p}.weight"))
+        .collect();
+    let mut bp = BackpropComparison::new(spec, compared).expect("comparison network");
+    r.exact(
+        "comparison network's architecture matches (every bpDale key present)",
+        bp.architectures_match(&rows[0].1),
+        || "a key is missing or misshapen".to_string(),
+    );
+    let steps = usizes(inp, "param_history_steps");
+    let sample_order = usizes(inp, "sample_order");
+    if out.contains("angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/H1E_InputE") {
+        bp.load(&rows[0].1).expect("load t = 0");
+        let d = bp
+            .predict(&[sample_order[steps[0]]], &mnist.train)
+            .expect("prediction");
+        for (i, p) in COMPARED.iter().enumerate() {
+            let want = f32s(out, &format!("angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/{p}"));
+            r.check(
+                &format!("predicted raw dW t=0 {p} (comparison network's backprop step)"),
+                max_diff(d.entries()[i].1.iter().map(|&v| v as f64), want),
+                DW_TOL,
+            );
+        }
+    }
+    let mut tracker = AngleTracker::new(steps.clone(), sample_order, Variants::BOTH).expect("tracker");
+    for (row, sd) in &rows {
+        let (t, _, before, after) = &snaps[*row];
+        // 5J layout: before = 0, after = dW; the tracker needs the entering weights themselves.
+        let entering = ParamSet::from_state(sd, bp.compared()).expect("compared keys");
+        let actual = after.minus(before).expect("same keys");
+        let leaving = ParamSet::new(
+            entering
+                .entries()
+                .iter()
+                .zip(actual.entries())
+                .map(|((k, a), (_, d))| (k.clone(), a + d))
+                .collect(),
+        );
+        bp.load(sd).expect("load");
+        let mut predictor = bp.predictor(&mnist.train);
+        // The stochastic row compares with the stored actual update (exact for both layouts).
+        tracker
+            .push(*t, entering, &leaving, &mut predictor)
+            .expect("push");
+    }
+    let h = tracker.finish();
+    let n = h.stochastic.rows.len();
+    for (i, p) in COMPARED.iter().chain(["all_params"].iter()).enumerate() {
+        let got = if *p == "all_params" {
+            h.stochastic.all_params()
+        } else {
+            h.stochastic.param(i)
+        };
+        let want = f32s(out, &format!("angle_vs_bp_stochastic/{p}"));
+        r.check(
+            &format!("angle_vs_bp_stochastic/{p} t<{n} (backprop prediction)"),
+            max_diff(got.iter().map(|&v| v as f64), want[..n].iter().copied()),
+            ANGLE_TOL,
+        );
+    }
+    let m = h.step_averaged.rows.len();
+    if m == 0 {
+        println!("  (one snapshot only: step-averaged angle not re-computed)");
+        return;
+    }
+    for (i, p) in COMPARED.iter().chain(["all_params"].iter()).enumerate() {
+        let got = if *p == "all_params" {
+            h.step_averaged.all_params()
+        } else {
+            h.step_averaged.param(i)
+        };
+        let want = f32s(out, &format!("angle_vs_bp/{p}"));
+        r.check(
+            &format!("angle_vs_bp/{p} t<{m} (backprop prediction, batch {})", angle::step_averaged_batch_size(&steps).unwrap_or(0)),
+            max_diff(got.iter().map(|&v| v as f64), want[..m].iter().copied()),
+            ANGLE_TOL,
         );
     }
 }
@@ -658,6 +784,7 @@ fn analyses_match_every_fixture_folder() {
         check_input_population(&out, &mnist, &mut r);
         check_dendritic_state(&inp, &out, &mut r);
         check_angles(&inp, &out, &mut r);
+        check_backprop_prediction(&inp, &out, &mnist, &mut r);
         check_histories(&out, &mut r);
         println!("  {} checks, {} failed", r.checks, r.failures.len());
         failures.extend(

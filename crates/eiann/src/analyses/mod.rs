@@ -8,8 +8,10 @@
 //! | selectivity per unit, sparsity per pattern and their means (§7, §8.1) | [`selectivity`] |
 //! | class-averaged activity, preferred classes, the heat map's unit order and image (§3) | [`class_activity`] |
 //! | angle between the network's update and backprop, both variants (§6) | [`angle`] |
+//! | the comparison network's backprop step, the prediction the angles compare against (§6.2–6.3) | [`backprop`] |
 
 pub mod angle;
+pub mod backprop;
 pub mod class_activity;
 pub mod dendritic_state;
 pub mod seeds;
