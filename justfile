@@ -59,10 +59,16 @@ epoch: data
 analyses dir="tests/fixtures/analyses":
     EIANN_ANALYSES_DIR="$(realpath {{dir}})" cargo test --release -p eiann --test analyses -- --nocapture
 
-# Run a sweep file locally, one run per core (finished runs are skipped), then collect its results table
+# Run a sweep file locally, one run per core (finished runs are skipped), then collect its results table (CSV)
 sweep file="sweeps/smoke_2L.yaml": data
     cargo run --release -p eiann-cli -- sweep run {{file}}
     cargo run --release -p eiann-cli -- sweep collect {{file}}
+
+# The published Figure 3 sweep: 5K, 5M, 5J × the paper's 5 seed pairs × 20,000 steps, Figure 3 histories recorded
+figure3-sweep: (sweep "sweeps/figure3_dendI.yaml")
+
+# The reduced Figure 3 sweep CI runs (2 seed pairs, 600 steps)
+figure3-sweep-ci: (sweep "sweeps/figure3_dendI_ci.yaml")
 
 # Single-node Slurm cluster on this machine: submit a 2-run sweep as a job array, collect, check, stop
 slurm-test: data

@@ -136,7 +136,7 @@ echo "== eiann sweep collect"
 "$EIANN" sweep collect "$WORK/sweep/slurm_smoke.yaml"
 rows=$(($(wc -l <"$WORK/sweep/out/results.csv") - 1))
 [ "$rows" = 6 ] || { echo "results.csv has $rows rows, expected 6 (2 runs x 3 steps)" >&2; exit 1; }
-[ -s "$WORK/sweep/out/results.parquet" ] || { echo "no results.parquet" >&2; exit 1; }
+[ -s "$WORK/sweep/out/results.csv" ] || { echo "no results.csv" >&2; exit 1; }
 
 echo "== every array task = eiann train alone"
 for seeds in "66049 257" "66050 258"; do

@@ -135,8 +135,6 @@ fn local_sweep_is_bit_identical_resumable_and_collected() {
         rows[0][7].is_empty() && !rows[2][7].is_empty(),
         "test accuracy only at the last step"
     );
-    let df = eiann::sweep::table::read_parquet(t.0.join("out/results.parquet")).unwrap();
-    assert_eq!(df.height(), 6);
     // The table's values are the checkpoint's.
     let ck = eiann::checkpoint::Checkpoint::load(&b).unwrap();
     let val: Vec<f64> = rows[3..].iter().map(|r| r[6].parse().unwrap()).collect();
@@ -236,13 +234,14 @@ fn killed_sweep_loses_only_the_run_in_flight() {
 fn slurm_script_runs_each_row_with_eiann_train() {
     let t = Tmp::new("slurm");
     let f = write_sweep(&t.0, 200, "[[66049, 257], [66050, 258]]");
-    // A stand-in sbatch: runs every index of --array with SLURM_ARRAY_TASK_ID set, prints a job id.
+    // A stand-in sbatch: runs every index of --array with SLURM_ARRAY_TASK_ID set (output to a log, as
+    // sbatch's --output), then prints a job id as `sbatch --parsable` does.
     let fake = t.0.join("fake-sbatch");
     std::fs::write(
         &fake,
         "#!/bin/bash\nset -e\nscript=\"${@: -1}\"\narray=$(sed -n 's/^#SBATCH --array=//p' \"$script\")\n\
          for i in $(echo \"$array\" | tr ',' ' '); do case $i in *-*) seq ${i%-*} ${i#*-};; *) echo $i;; esac; done |\n\
-         while read i; do SLURM_ARRAY_TASK_ID=$i bash \"$script\"; done\necho 4242\n",
+         while read i; do SLURM_ARRAY_TASK_ID=$i bash \"$script\" >>\"$script.task-$i.log\" 2>&1; done\necho 4242\n",
     )
     .unwrap();
     Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
@@ -317,6 +316,42 @@ fn slurm_script_runs_each_row_with_eiann_train() {
         .args(["sweep", "collect", "--out-dir"])
         .arg(t.0.join("out")));
     assert!(s.contains("collected 2 runs"), "{s}");
+}
+
+#[test]
+fn figure3_recording_sweep_collects_its_histories() {
+    let t = Tmp::new("fig3");
+    let f = t.0.join("fig3.yaml");
+    std::fs::write(
+        &f,
+        format!(
+            "configs: ['{}']\nseeds: [[66049, 257]]\nsteps: 200\nval_every: 100\nfigure3_every: 100\nout_dir: out\n",
+            repo().join("data/network_config/mnist/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized.yaml").display()
+        ),
+    )
+    .unwrap();
+    ok(eiann().args(["sweep", "run", "--quiet"]).arg(&f));
+    let s = ok(eiann().args(["sweep", "collect"]).arg(&f));
+    assert!(s.contains("collected 1 runs"), "{s}");
+    let csv = std::fs::read_to_string(t.0.join("out/results.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "fig3_test_accuracy",
+        "fig3_test_loss",
+        "fig3_angle_stochastic",
+        "fig3_dendritic_state",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "{col} missing: {header}");
+    }
+    // Rows: stored steps 0, 99, 199 and the dendritic-state bin ends 100, 200.
+    assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    let ck = eiann::checkpoint::Checkpoint::load(
+        t.0.join("out/runs/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized_66049_257.pkl"),
+    )
+    .unwrap();
+    assert_eq!(ck.format_version, 2);
+    assert!(ck.records.get("figure3/class_avg/H2DendI").is_some());
+    assert!(ck.param_history.is_empty(), "no parameter history is kept");
 }
 
 #[test]

@@ -19,8 +19,8 @@ pub fn train(a: TrainArgs) -> Result<()> {
     if a.steps == 0 || a.epochs == 0 {
         bail!("--steps and --epochs must be at least 1");
     }
-    if a.checkpoint_every == Some(0) || a.val_every == Some(0) {
-        bail!("--checkpoint-every and --val-every must be at least 1");
+    if a.checkpoint_every == Some(0) || a.val_every == Some(0) || a.figure3_every == Some(0) {
+        bail!("--checkpoint-every, --val-every and --figure3-every must be at least 1");
     }
     let spec = RunSpec {
         config: a.config.clone(),
@@ -32,13 +32,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
         val_every: a.val_every,
         test: a.test,
         threads: a.threads,
+        figure3_every: a.figure3_every,
     };
     // Check the config before spending time on the data.
     eiann::NetworkSpec::from_file(&a.config)?;
     let mnist_dir = resolve_mnist_dir(a.mnist_dir.as_deref(), &PathBuf::from(DEFAULT_MNIST));
     let mut mnist = Mnist::load(&mnist_dir)?;
     // Keep in memory only the splits this run reads (a 3,000-step run must stay under 200 MB).
-    if !a.test {
+    if !a.test && a.figure3_every.is_none() {
         mnist.test = eiann::data::Split::empty();
     }
     if a.val_every.is_none() {
@@ -108,6 +109,15 @@ pub fn train(a: TrainArgs) -> Result<()> {
         ck.param_history.len(),
         out.display()
     );
+    if let Some(t) = run.figure3_seconds {
+        say!(
+            "figure 3 recording (within the {secs:.1} s): test evaluations {:.1} s, angle {:.1} s, dendritic state {:.1} s, final analyses {:.1} s",
+            t.test,
+            t.angle,
+            t.dendritic_state,
+            t.final_analyses
+        );
+    }
     Ok(())
 }
 

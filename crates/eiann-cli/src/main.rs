@@ -78,6 +78,10 @@ struct TrainArgs {
     /// Also evaluate the test set at the end.
     #[arg(long)]
     test: bool,
+    /// Record the Figure 3 histories during training every N steps (test accuracy, binned dendritic
+    /// state, angle vs backprop; final class averages and selectivity), stored in the checkpoint.
+    #[arg(long)]
+    figure3_every: Option<usize>,
     /// Output pickle (default: data/saved_network_pickles/mnist/<config>_<network seed>_<data seed>.pkl).
     #[arg(long)]
     out: Option<PathBuf>,

@@ -16,9 +16,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use eiann::data::{resolve_mnist_dir, Mnist};
 use eiann::sweep::local::{run_local, SweepEvent};
-use eiann::sweep::record::collect;
+use eiann::sweep::record::{collect, Tidy};
 use eiann::sweep::slurm::{submit, write_script, SlurmOptions};
-use eiann::sweep::table::{results_table, write_csv, write_parquet};
 use eiann::sweep::{Sweep, SweepFile};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -39,7 +38,7 @@ enum SweepCommand {
     Run(RunArgs),
     /// Write a Slurm job array (one task per unfinished run) and submit it with sbatch.
     Slurm(SlurmArgs),
-    /// Gather the finished checkpoints into <out_dir>/results.parquet and results.csv.
+    /// Gather the finished checkpoints into the tidy table <out_dir>/results.csv.
     Collect(CollectArgs),
 }
 
@@ -72,6 +71,9 @@ struct SweepSource {
     /// Evaluate the test set at the end of each run.
     #[arg(long)]
     test: bool,
+    /// Record the Figure 3 histories every N steps in each run.
+    #[arg(long)]
+    figure3_every: Option<usize>,
     /// Sweep name (default: the output folder's name).
     #[arg(long)]
     name: Option<String>,
@@ -143,6 +145,7 @@ impl SweepSource {
             checkpoint_every: self.checkpoint_every,
             val_every: self.val_every,
             test: self.test,
+            figure3_every: self.figure3_every,
         };
         Ok(Sweep::from_parts(
             file,
@@ -375,18 +378,15 @@ fn collect_cmd(a: CollectArgs) -> Result<()> {
             list.join("\n")
         );
     }
-    let mut df = results_table(&c.records)?;
-    let parquet = sweep.out_dir.join("results.parquet");
+    let table = Tidy::new(&c.records);
     let csv = sweep.out_dir.join("results.csv");
-    write_parquet(&mut df, &parquet)?;
-    write_csv(&mut df, &csv)?;
+    table.write_csv(&csv)?;
     say!(
-        "collected {} runs ({} missing): {} rows × {} columns → {}, {}",
+        "collected {} runs ({} missing): {} rows × {} columns → {}",
         c.records.len(),
         c.missing.len(),
-        df.height(),
-        df.width(),
-        parquet.display(),
+        table.rows.len(),
+        table.columns().len(),
         csv.display()
     );
     Ok(())

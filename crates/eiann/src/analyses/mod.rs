@@ -9,10 +9,14 @@
 //! | class-averaged activity, preferred classes, the heat map's unit order and image (§3) | [`class_activity`] |
 //! | angle between the network's update and backprop, both variants (§6) | [`angle`] |
 //! | the comparison network's backprop step, the prediction the angles compare against (§6.2–6.3) | [`backprop`] |
+//! | all of the above computed inside the training loop, stored in the checkpoint (§2, §12) | [`recorder`] |
+//! | the published Figure 3 panels' data (per network, aggregated over seeds) from recorded runs (§3–§9) | [`dendi_figure`] |
 
 pub mod angle;
 pub mod backprop;
 pub mod class_activity;
+pub mod recorder;
+pub mod dendi_figure;
 pub mod dendritic_state;
 pub mod seeds;
 pub mod selectivity;

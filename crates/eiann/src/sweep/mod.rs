@@ -18,6 +18,7 @@
 //! checkpoint_every: 100
 //! val_every: 100
 //! test: true
+//! figure3_every: 100          # optional: record the Figure 3 histories (see analyses::recorder)
 //! ```
 //!
 //! Runs are configs × seed pairs, config-major, each written (atomically, when it finishes) to
@@ -83,6 +84,9 @@ pub struct SweepFile {
     /// Evaluate the test set at the end.
     #[serde(default)]
     pub test: bool,
+    /// Record the Figure 3 histories every N steps (`eiann train --figure3-every N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure3_every: Option<usize>,
 }
 
 fn one() -> usize {
@@ -131,6 +135,9 @@ impl SweepRun {
         }
         if s.test {
             a.push("--test".into());
+        }
+        if let Some(n) = s.figure3_every {
+            a.extend(["--figure3-every".into(), n.to_string()]);
         }
         a
     }
@@ -230,6 +237,7 @@ impl Sweep {
         for (key, v) in [
             ("checkpoint_every", file.checkpoint_every),
             ("val_every", file.val_every),
+            ("figure3_every", file.figure3_every),
         ] {
             if v == Some(0) {
                 return Err(invalid(origin, key, "must be at least 1"));
@@ -298,6 +306,7 @@ impl Sweep {
                         val_every: file.val_every,
                         test: file.test,
                         threads: 1,
+                        figure3_every: file.figure3_every,
                     },
                 });
             }
