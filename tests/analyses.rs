@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use eiann::analyses::angle::{self, stochastic_binned3, AngleTracker, ParamSet, Variants};
 use eiann::analyses::backprop::BackpropComparison;
-use eiann::config::NetworkSpec;
-use eiann::state::StateDict;
 use eiann::analyses::{class_activity, dendritic_state, seeds, selectivity};
+use eiann::config::NetworkSpec;
 use eiann::data::{resolve_mnist_dir, Mnist};
 use eiann::npz::{NpyArray, Npz};
+use eiann::state::StateDict;
 use ndarray::{Array2, ArrayD, Axis, Ix2};
 
 const ACT_TOL: f64 = 1e-5;
@@ -657,10 +657,17 @@ fn check_backprop_prediction(inp: &Npz, out: &Npz, mnist: &Mnist, r: &mut Report
     let rows: Vec<(usize, StateDict)> = snaps
         .iter()
         .enumerate()
-        .map_while(|(row, (t, ..))| (*t == row).then(|| entering_state(inp, row)).flatten().map(|sd| (row, sd)))
+        .map_while(|(row, (t, ..))| {
+            (*t == row)
+                .then(|| entering_state(inp, row))
+                .flatten()
+                .map(|sd| (row, sd))
+        })
         .collect();
     if rows.is_empty() {
-        println!("  (no fixed/ + prev_param_history/ weights: backprop prediction not re-computed)");
+        println!(
+            "  (no fixed/ + prev_param_history/ weights: backprop prediction not re-computed)"
+        );
         return;
     }
     let spec = NetworkSpec::from_file(repo_root().join(BPDALE_CONFIG)).expect("bpDale config");
@@ -682,7 +689,10 @@ fn check_backprop_prediction(inp: &Npz, out: &Npz, mnist: &Mnist, r: &mut Report
             .predict(&[sample_order[steps[0]]], &mnist.train)
             .expect("prediction");
         for (i, p) in COMPARED.iter().enumerate() {
-            let want = f32s(out, &format!("angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/{p}"));
+            let want = f32s(
+                out,
+                &format!("angle_vs_bp_stochastic_diag/predicted_raw_dW_t0/{p}"),
+            );
             r.check(
                 &format!("predicted raw dW t=0 {p} (comparison network's backprop step)"),
                 max_diff(d.entries()[i].1.iter().map(|&v| v as f64), want),
@@ -690,7 +700,8 @@ fn check_backprop_prediction(inp: &Npz, out: &Npz, mnist: &Mnist, r: &mut Report
             );
         }
     }
-    let mut tracker = AngleTracker::new(steps.clone(), sample_order, Variants::BOTH).expect("tracker");
+    let mut tracker =
+        AngleTracker::new(steps.clone(), sample_order, Variants::BOTH).expect("tracker");
     for (row, sd) in &rows {
         let (t, _, before, after) = &snaps[*row];
         // 5J layout: before = 0, after = dW; the tracker needs the entering weights themselves.
@@ -739,7 +750,10 @@ fn check_backprop_prediction(inp: &Npz, out: &Npz, mnist: &Mnist, r: &mut Report
         };
         let want = f32s(out, &format!("angle_vs_bp/{p}"));
         r.check(
-            &format!("angle_vs_bp/{p} t<{m} (backprop prediction, batch {})", angle::step_averaged_batch_size(&steps).unwrap_or(0)),
+            &format!(
+                "angle_vs_bp/{p} t<{m} (backprop prediction, batch {})",
+                angle::step_averaged_batch_size(&steps).unwrap_or(0)
+            ),
             max_diff(got.iter().map(|&v| v as f64), want[..m].iter().copied()),
             ANGLE_TOL,
         );

@@ -93,7 +93,12 @@ fn recording_does_not_change_the_run_and_matches_the_stored_states() {
     // The angle at t = 0 from the initial network and param_history[0].
     let compared = compared_parameters(&net_spec);
     let init = Network::new(net_spec.clone(), 66049).state_dict();
-    let bp_spec = NetworkSpec::from_file(repo().join("data/network_config/mnist").join(COMPARISON_CONFIG)).unwrap();
+    let bp_spec = NetworkSpec::from_file(
+        repo()
+            .join("data/network_config/mnist")
+            .join(COMPARISON_CONFIG),
+    )
+    .unwrap();
     let mut bp = BackpropComparison::new(bp_spec, compared.clone()).unwrap();
     bp.load(&init).unwrap();
     let predicted = bp.predict(&[b.sample_order[0]], &mnist.train).unwrap();
@@ -114,9 +119,18 @@ fn recording_does_not_change_the_run_and_matches_the_stored_states() {
         let avg = class_averaged(act.view(), &labels, 10).unwrap();
         let stored = b.records.get(&format!("{PREFIX}class_avg/{pop}")).unwrap();
         assert_eq!(stored.shape(), avg.shape());
-        assert_eq!(max_abs(stored.as_slice().unwrap(), avg.as_slice().unwrap()), 0.0);
+        assert_eq!(
+            max_abs(stored.as_slice().unwrap(), avg.as_slice().unwrap()),
+            0.0
+        );
         let sel = selectivity(act.view());
-        assert_eq!(max_abs(&rec(b, &format!("selectivity/{pop}")), sel.as_slice().unwrap()), 0.0);
+        assert_eq!(
+            max_abs(
+                &rec(b, &format!("selectivity/{pop}")),
+                sel.as_slice().unwrap()
+            ),
+            0.0
+        );
     }
 }
 
@@ -142,15 +156,32 @@ fn recorded_5j_run_reproduces_eiann_histories() {
     let show = |what: &str, a: &[f32], b: &[f32]| {
         println!("{what}\n  ours  {a:?}\n  EIANN {b:?}");
     };
-    show("test accuracy", &rec(ck, "test_accuracy_history"), &want("history/test_accuracy_history"));
-    show("val accuracy", &ck.val_accuracy_history, &want("history/val_accuracy_history"));
-    show("dendritic state", &rec(ck, "dendritic_state/all"), &want("dendstate/binned_mean_abs/all"));
-    show("angle", &rec(ck, "angle_vs_bp_stochastic/all_params"), &want("angle_vs_bp_stochastic/all_params"));
+    show(
+        "test accuracy",
+        &rec(ck, "test_accuracy_history"),
+        &want("history/test_accuracy_history"),
+    );
+    show(
+        "val accuracy",
+        &ck.val_accuracy_history,
+        &want("history/val_accuracy_history"),
+    );
+    show(
+        "dendritic state",
+        &rec(ck, "dendritic_state/all"),
+        &want("dendstate/binned_mean_abs/all"),
+    );
+    show(
+        "angle",
+        &rec(ck, "angle_vs_bp_stochastic/all_params"),
+        &want("angle_vs_bp_stochastic/all_params"),
+    );
     // Step 0 (one update from the same initial weights): the recorder's numbers are EIANN's.
     let first = |v: Vec<f32>| v[0];
     report(
         "test accuracy at P[0] = step 0 (%)",
-        (first(rec(ck, "test_accuracy_history")) - first(want("history/test_accuracy_history"))).abs() as f64,
+        (first(rec(ck, "test_accuracy_history")) - first(want("history/test_accuracy_history")))
+            .abs() as f64,
         0.0,
     );
     report(
@@ -162,7 +193,8 @@ fn recorded_5j_run_reproduces_eiann_histories() {
     );
     report(
         "first dendritic-state bin (steps 0..99)",
-        (first(rec(ck, "dendritic_state/all")) - first(want("dendstate/binned_mean_abs/all"))).abs() as f64,
+        (first(rec(ck, "dendritic_state/all")) - first(want("dendstate/binned_mean_abs/all"))).abs()
+            as f64,
         1e-5,
     );
     // Later the two float32 trajectories drift apart (the 5J training is not bit-exact with PyTorch's

@@ -341,13 +341,16 @@ fn figure3_recording_sweep_collects_its_histories() {
         "fig3_angle_stochastic",
         "fig3_dendritic_state",
     ] {
-        assert!(header.split(',').any(|c| c == col), "{col} missing: {header}");
+        assert!(
+            header.split(',').any(|c| c == col),
+            "{col} missing: {header}"
+        );
     }
     // Rows: stored steps 0, 99, 199 and the dendritic-state bin ends 100, 200.
     assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
-    let ck = eiann::checkpoint::Checkpoint::load(
-        t.0.join("out/runs/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized_66049_257.pkl"),
-    )
+    let ck = eiann::checkpoint::Checkpoint::load(t.0.join(
+        "out/runs/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized_66049_257.pkl",
+    ))
     .unwrap();
     assert_eq!(ck.format_version, 2);
     assert!(ck.records.get("figure3/class_avg/H2DendI").is_some());

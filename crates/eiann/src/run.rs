@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::analyses::recorder::{Figure3Recorder, Figure3Setup, RecorderTimes};
 use crate::checkpoint::Checkpoint;
 use crate::config::NetworkSpec;
 use crate::data::Mnist;
@@ -12,7 +13,6 @@ use crate::evaluate::evaluate;
 use crate::network::Network;
 use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
-use crate::analyses::recorder::{Figure3Recorder, Figure3Setup, RecorderTimes};
 use crate::train::{train, train_observed, Interval, TrainEvent, TrainOptions};
 
 /// The Figure 3 network config, relative to the repository root.
@@ -150,12 +150,8 @@ pub fn train_run(
                 every,
                 threads: spec.threads,
             };
-            let mut rec = Figure3Recorder::new(
-                &net_spec,
-                spec.steps * spec.epochs,
-                comparison,
-                setup,
-            )?;
+            let mut rec =
+                Figure3Recorder::new(&net_spec, spec.steps * spec.epochs, comparison, setup)?;
             let h = train_observed(
                 &mut net,
                 &mnist.train,

@@ -50,7 +50,10 @@ impl BackpropComparison {
         if crate::rules::tape_depth(&spec) == 0 {
             return Err(Error::invalid(
                 "comparison network",
-                format!("{}: backward_steps is 0 (no step to differentiate)", spec.name),
+                format!(
+                    "{}: backward_steps is 0 (no step to differentiate)",
+                    spec.name
+                ),
             ));
         }
         let net = Network::new(spec, 0);
@@ -84,10 +87,12 @@ impl BackpropComparison {
     /// `analysed` with the same shape (then the comparison branch applies; Figure 3's 5J, 5K, 5M).
     pub fn architectures_match(&self, analysed: &StateDict) -> bool {
         let own = self.net.state_dict();
-        self.keys.iter().all(|k| match (own.get(k), analysed.get(k)) {
-            (Some(a), Some(b)) => a.shape() == b.shape(),
-            _ => false,
-        })
+        self.keys
+            .iter()
+            .all(|k| match (own.get(k), analysed.get(k)) {
+                (Some(a), Some(b)) => a.shape() == b.shape(),
+                _ => false,
+            })
     }
 
     /// The compared parameters, in order.
@@ -124,9 +129,10 @@ impl BackpropComparison {
     /// its constraints), from the weights of the last [`load`](Self::load). The network is reloaded
     /// afterwards, so several batches can be predicted from the same weights.
     pub fn predict(&mut self, batch: &[usize], data: &Split) -> Result<ParamSet> {
-        let before = self.entering.clone().ok_or_else(|| {
-            Error::invalid("comparison network", "predict called before load")
-        })?;
+        let before = self
+            .entering
+            .clone()
+            .ok_or_else(|| Error::invalid("comparison network", "predict called before load"))?;
         if batch.is_empty() {
             return Err(Error::invalid("comparison batch", "holds no sample"));
         }

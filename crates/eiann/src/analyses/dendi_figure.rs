@@ -228,7 +228,8 @@ mod tests {
         put("selectivity/H1DendI", vec![sel, sel]);
         put("selectivity/H2DendI", vec![sel]);
         put("selectivity/H1E", vec![9.0]);
-        let avg = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0.0, 1.0, 0.0, 2.0, 0.0, 0.0]).unwrap();
+        let avg =
+            ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0.0, 1.0, 0.0, 2.0, 0.0, 0.0]).unwrap();
         c.records.insert(format!("{PREFIX}class_avg/H2DendI"), avg);
         c
     }

@@ -15,8 +15,8 @@
 pub mod angle;
 pub mod backprop;
 pub mod class_activity;
-pub mod recorder;
 pub mod dendi_figure;
 pub mod dendritic_state;
+pub mod recorder;
 pub mod seeds;
 pub mod selectivity;

@@ -230,9 +230,8 @@ impl Tidy {
                 let values = metrics
                     .iter()
                     .map(|m| {
-                        r.get(m).and_then(|s| {
-                            s.steps.iter().position(|&x| x == g).map(|i| s.values[i])
-                        })
+                        r.get(m)
+                            .and_then(|s| s.steps.iter().position(|&x| x == g).map(|i| s.values[i]))
                     })
                     .collect();
                 rows.push((r.key.clone(), g, values));

@@ -4,9 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use polars::prelude::{Column, CsvReadOptions, CsvWriter, DataFrame, SerReader, SerWriter};
 #[cfg(feature = "parquet")]
 use polars::prelude::{ParquetReader, ParquetWriter};
-use polars::prelude::{Column, CsvReadOptions, CsvWriter, DataFrame, SerReader, SerWriter};
 
 use crate::error::{Error, Result};
 
@@ -24,7 +24,10 @@ pub fn results_table(records: &[RunRecord]) -> Result<DataFrame> {
     let mut columns = vec![
         Column::new(
             "config".into(),
-            t.rows.iter().map(|r| r.0.config.clone()).collect::<Vec<_>>(),
+            t.rows
+                .iter()
+                .map(|r| r.0.config.clone())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "network_seed".into(),
