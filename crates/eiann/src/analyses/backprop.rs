@@ -197,9 +197,9 @@ impl BackpropComparison {
             }
         }
         let b = batch.len() as f64;
-        for k in 0..self.net.projections.len() {
+        for (k, &want) in wanted.iter().enumerate() {
             let lr = self.net.spec.projections[k].rule.learning_rate();
-            if let (true, Some(lr)) = (wanted[k], lr) {
+            if let (true, Some(lr)) = (want, lr) {
                 let g = &mut self.grads[k];
                 g.clear();
                 g.extend(self.sums[k].iter().map(|&s| (s / b) as f32));

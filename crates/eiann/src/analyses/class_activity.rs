@@ -43,8 +43,8 @@ pub fn class_averaged(
         ));
     }
     let mut avg = Array2::<f32>::zeros((n_classes, units));
-    for c in 0..n_classes {
-        let n = counts[c] as f64;
+    for (c, &count) in counts.iter().enumerate().take(n_classes) {
+        let n = count as f64;
         avg.row_mut(c)
             .iter_mut()
             .zip(sums.row(c))

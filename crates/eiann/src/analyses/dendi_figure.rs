@@ -79,7 +79,7 @@ pub struct ModelPanels {
     pub selectivity_mean: f64,
 }
 
-fn record<'a>(ck: &'a Checkpoint, key: &str) -> Result<Vec<f32>> {
+fn record(ck: &Checkpoint, key: &str) -> Result<Vec<f32>> {
     ck.records
         .get(&format!("{PREFIX}{key}"))
         .map(|a| a.iter().copied().collect())

@@ -461,7 +461,7 @@ mod tests {
                 "seeds",
             ),
             (
-                format!("configs: [nope.yaml]\nseeds: [[1, 2]]\nsteps: 1\n"),
+                "configs: [nope.yaml]\nseeds: [[1, 2]]\nsteps: 1\n".to_string(),
                 "configs[0]",
             ),
             (
