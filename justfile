@@ -67,7 +67,7 @@ sweep file="sweeps/smoke_2L.yaml": data
 # The published Figure 3 sweep: 5K, 5M, 5J × the paper's 5 seed pairs × 20,000 steps, Figure 3 histories recorded
 figure3-sweep: (sweep "sweeps/figure3_dendI.yaml")
 
-# The reduced Figure 3 sweep CI runs (2 seed pairs, 600 steps)
+# The reduced Figure 3 sweep (2 seed pairs, 600 steps; for a CI run of the figure)
 figure3-sweep-ci: (sweep "sweeps/figure3_dendI_ci.yaml")
 
 # Single-node Slurm cluster on this machine: submit a 2-run sweep as a job array, collect, check, stop
