@@ -67,3 +67,22 @@ notebook-tests: setup
 # One full epoch with validation every 1,000 steps and the test set at the end
 epoch: data
     cargo run --release -p eiann-cli -- train --config {{config}} --network-seed 66049 --data-seed 257 --steps 50000 --checkpoint-every 10000 --val-every 1000 --test --out data/saved_network_pickles/mnist/epoch_66049_257.pkl
+
+# Figure 3 analyses against a folder of fixture folders (default: the repository's trimmed copy)
+analyses dir="tests/fixtures/analyses":
+    EIANN_ANALYSES_DIR="$(realpath {{dir}})" cargo test --release -p eiann --test analyses -- --nocapture
+
+# Run a sweep file locally, one run per core (finished runs are skipped), then collect its results table (CSV)
+sweep file="sweeps/smoke_2L.yaml": data
+    cargo run --release -p eiann-cli -- sweep run {{file}}
+    cargo run --release -p eiann-cli -- sweep collect {{file}}
+
+# The published Figure 3 sweep: 5K, 5M, 5J × the paper's 5 seed pairs × 20,000 steps, Figure 3 histories recorded
+figure3-sweep: (sweep "sweeps/figure3_dendI.yaml")
+
+# The reduced Figure 3 sweep (2 seed pairs, 600 steps; for a CI run of the figure)
+figure3-sweep-ci: (sweep "sweeps/figure3_dendI_ci.yaml")
+
+# Single-node Slurm cluster on this machine: submit a 2-run sweep as a job array, collect, check, stop
+slurm-test: data
+    bash scripts/slurm-local.sh

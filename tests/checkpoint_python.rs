@@ -174,7 +174,8 @@ class NoGlobals(pickle.Unpickler):
 with open({path}, "rb") as f:
     ck = NoGlobals(f).load()
 assert ck["format"] == {marker:?}, ck["format"]
-assert ck["format_version"] == 1
+assert ck["format_version"] == 2
+assert ck["records"] == [], ck["records"]
 assert list(ck)[:3] == ["format", "format_version", "created_by"], list(ck)[:3]
 assert ck["network_seed"] == 66049 and ck["data_seed"] == 257
 assert ck["config_name"] == {config_name:?}

@@ -42,6 +42,7 @@ fn train_preflight(a: &TrainArgs, mnist_dir: &Path) -> Result<(RunSpec, PathBuf)
         val_every: a.val_every,
         test: a.test,
         threads: a.threads,
+        figure3_every: a.figure3_every,
     };
     let net_spec = eiann::run::preflight(&spec)?;
     let out = match &a.out {
@@ -65,7 +66,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let (spec, out) = train_preflight(&a, &mnist_dir)?;
     let mut mnist = Mnist::load(&mnist_dir)?;
     // Keep in memory only the splits this run reads (a 3,000-step run must stay under 200 MB).
-    if !a.test {
+    if !a.test && a.figure3_every.is_none() {
         mnist.test = eiann::data::Split::empty();
     }
     if a.val_every.is_none() {
@@ -131,6 +132,15 @@ pub fn train(a: TrainArgs) -> Result<()> {
         ck.param_history.len(),
         out.display()
     );
+    if let Some(t) = run.figure3_seconds {
+        say!(
+            "figure 3 recording (within the {secs:.1} s): test evaluations {:.1} s, angle {:.1} s, dendritic state {:.1} s, final analyses {:.1} s",
+            t.test,
+            t.angle,
+            t.dendritic_state,
+            t.final_analyses
+        );
+    }
     Ok(())
 }
 

@@ -4,10 +4,12 @@
 //! eiann train --config <yaml> --network-seed 66049 --data-seed 257 --steps 3000 --checkpoint-every 100 [--val-every N] [--out <pkl>]
 //! eiann evaluate --checkpoint <pkl|npz> [--split val|test] [--step N]
 //! eiann inspect --checkpoint <pkl|npz>
+//! eiann sweep run|slurm|collect <sweep.yaml>   (many runs: see `eiann sweep --help`)
 //! ```
 //! Errors are printed as one line (`eiann: error: ...`) with exit code 1; usage errors exit with 2.
 
 mod commands;
+mod sweep;
 
 /// `println!` that ends the program quietly when stdout is closed (e.g. piped into `head`), instead of
 /// panicking on the broken pipe.
@@ -38,6 +40,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a network from its seeds on MNIST and save it with its history as a pickle.
@@ -46,6 +50,8 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Print what a checkpoint holds: seeds, stored steps, sample order.
     Inspect(InspectArgs),
+    /// Many runs (configs × seed pairs): locally one per core, or as a Slurm job array; collect results.
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +80,10 @@ struct TrainArgs {
     /// Also evaluate the test set at the end.
     #[arg(long)]
     test: bool,
+    /// Record the Figure 3 histories during training every N steps (test accuracy, binned dendritic
+    /// state, angle vs backprop; final class averages and selectivity), stored in the checkpoint.
+    #[arg(long)]
+    figure3_every: Option<usize>,
     /// Output pickle (default: data/saved_network_pickles/mnist/<config>_<network seed>_<data seed>.pkl).
     /// An existing eiann checkpoint there is replaced; any other file only with --force.
     #[arg(long)]
@@ -137,6 +147,7 @@ fn main() -> ExitCode {
         Command::Train(a) => commands::train(a),
         Command::Evaluate(a) => commands::evaluate(a),
         Command::Inspect(a) => commands::inspect(a),
+        Command::Sweep(a) => sweep::sweep(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,8 @@
 //! | `torch.manual_seed`, `uniform_`, `randperm`, DataLoader order | [`rng`] |
 //! | `get_MNIST_dataloaders` | [`data`] |
 //! | pickled networks | [`checkpoint`] (plain pickle, readable with the Python standard library) |
+//! | Figure 3 analyses (`generate_fig3`: class averages, selectivity, dendritic state, angle vs backprop) | [`analyses`] |
+//! | many runs (configs × seeds) on one machine or a Slurm array, results table | [`sweep`] |
 //! | the notebook's spiking cells | [`spiking`]; the whole figure pipeline: [`figure3`]; the panels' data: [`panels`] (drawn by the `eiann-plot` crate) |
 //!
 //! ## Features
@@ -49,6 +51,7 @@
 //! ```
 
 pub mod adjoint;
+pub mod analyses;
 pub mod checkpoint;
 pub mod config;
 pub mod constraints;
@@ -72,6 +75,7 @@ pub mod samples;
 pub mod series;
 pub mod spiking;
 pub mod state;
+pub mod sweep;
 pub mod train;
 
 pub use config::NetworkSpec;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::analyses::recorder::{Figure3Recorder, Figure3Setup, RecorderTimes};
 use crate::checkpoint::Checkpoint;
 use crate::config::NetworkSpec;
 use crate::data::Mnist;
@@ -13,7 +14,7 @@ use crate::limits::{MAX_HISTORY_BYTES, MAX_STEPS_PER_EPOCH, MAX_THREADS, MAX_TOT
 use crate::network::Network;
 use crate::npz::{NpyArray, Npz};
 use crate::state::StateDict;
-use crate::train::{train, Interval, TrainEvent, TrainOptions};
+use crate::train::{train, train_observed, Interval, TrainEvent, TrainOptions};
 
 pub use crate::figure3::params::{CONFIG as FIGURE3_CONFIG, REFERENCE_STATE};
 
@@ -38,6 +39,9 @@ pub struct RunSpec {
     pub test: bool,
     /// Validation threads (0 = all cores).
     pub threads: usize,
+    /// Record the Figure 3 histories during training on the grid `(0, −1, N)`
+    /// ([`crate::analyses::recorder`]; stored in [`Checkpoint::records`]).
+    pub figure3_every: Option<usize>,
 }
 
 impl RunSpec {
@@ -53,6 +57,7 @@ impl RunSpec {
             val_every: None,
             test: false,
             threads: 0,
+            figure3_every: None,
         }
     }
 }
@@ -66,6 +71,8 @@ pub struct RunOutput {
     pub network: Network,
     /// Wall time of the training loop alone (without validation), in seconds.
     pub train_seconds: f64,
+    /// Time the Figure 3 recorder took, by part (included in `train_seconds`), when it ran.
+    pub figure3_seconds: Option<RecorderTimes>,
 }
 
 fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
@@ -74,7 +81,7 @@ fn interval_tuple(every: Option<usize>) -> (i64, i64, i64) {
 
 /// Check the numbers of a run against [`crate::limits`], naming the `eiann train` flag each comes from:
 /// `--steps` in 1..=50,000, `--epochs` ≥ 1, `--steps` × `--epochs` ≤ [`MAX_TOTAL_STEPS`],
-/// `--checkpoint-every` and `--val-every` in 1..=[`MAX_TOTAL_STEPS`], `--threads` ≤ [`MAX_THREADS`].
+/// `--checkpoint-every`, `--val-every` and `--figure3-every` in 1..=[`MAX_TOTAL_STEPS`], `--threads` ≤ [`MAX_THREADS`].
 pub fn check_run_numbers(spec: &RunSpec) -> Result<()> {
     let flag = |name: &str, message: String| Error::invalid(name, message);
     if !(1..=MAX_STEPS_PER_EPOCH).contains(&spec.steps) {
@@ -104,6 +111,7 @@ pub fn check_run_numbers(spec: &RunSpec) -> Result<()> {
     for (name, every) in [
         ("--checkpoint-every", spec.checkpoint_every),
         ("--val-every", spec.val_every),
+        ("--figure3-every", spec.figure3_every),
     ] {
         if let Some(n) = every {
             if !(1..=MAX_TOTAL_STEPS).contains(&n) {
@@ -163,6 +171,33 @@ pub fn preflight(spec: &RunSpec) -> Result<NetworkSpec> {
     Ok(net_spec)
 }
 
+/// File name of the angle panel's comparison network (spec §1), looked up beside the analysed config.
+pub const COMPARISON_CONFIG: &str =
+    "20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized.yaml";
+
+/// The comparison network for the Figure 3 angle of a run of `config`: [`COMPARISON_CONFIG`] in the
+/// same folder; `None` when the network has no compared parameters; an error when it is needed but
+/// missing.
+fn comparison_spec(config: &Path, spec: &NetworkSpec) -> Result<Option<NetworkSpec>> {
+    if crate::analyses::angle::compared_parameters(spec).is_empty() {
+        return Ok(None);
+    }
+    let path = config
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(COMPARISON_CONFIG);
+    if !path.is_file() {
+        return Err(Error::invalid(
+            "Figure 3 recording",
+            format!(
+                "the angle's comparison network {} is missing (expected beside the config)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(Some(NetworkSpec::from_file(&path)?))
+}
+
 /// Train a network from `spec` on EIANN's MNIST splits and collect it into a [`Checkpoint`] (not saved).
 /// Runs [`preflight`] first.
 pub fn train_run(
@@ -185,13 +220,41 @@ pub fn train_run(
     let mut val_seconds = 0.0;
     let t0 = Instant::now();
     let mut last = Instant::now();
-    let history = train(&mut net, &mnist.train, Some(&mnist.val), &opts, &mut |e| {
+    let mut events = |e: TrainEvent| {
         if let TrainEvent::Validation { .. } = e {
             val_seconds += last.elapsed().as_secs_f64();
         }
         on_event(e);
         last = Instant::now();
-    })?;
+    };
+    let mut records = StateDict::new();
+    let mut figure3_seconds = None;
+    let history = match spec.figure3_every {
+        None => train(&mut net, &mnist.train, Some(&mnist.val), &opts, &mut events)?,
+        Some(every) => {
+            let comparison = comparison_spec(&spec.config, &net_spec)?;
+            let setup = Figure3Setup {
+                test: &mnist.test,
+                train: &mnist.train,
+                every,
+                threads: spec.threads,
+            };
+            let mut rec =
+                Figure3Recorder::new(&net_spec, spec.steps * spec.epochs, comparison, setup)?;
+            let h = train_observed(
+                &mut net,
+                &mnist.train,
+                Some(&mnist.val),
+                &opts,
+                &mut events,
+                &mut rec,
+            )?;
+            let (r, times) = rec.finish(&net)?;
+            records = r;
+            figure3_seconds = Some(times);
+            h
+        }
+    };
     let train_seconds = (t0.elapsed().as_secs_f64() - val_seconds).max(0.0);
     let test_accuracy = if spec.test {
         Some(evaluate(&net, &mnist.test, spec.threads)?.accuracy)
@@ -225,12 +288,14 @@ pub fn train_run(
         val_history_train_steps: to_usize(&history.val_steps),
         val_loss_history: history.val_loss,
         val_accuracy_history: history.val_accuracy,
+        records,
         ..Checkpoint::default()
     };
     Ok(RunOutput {
         checkpoint,
         network: net,
         train_seconds,
+        figure3_seconds,
     })
 }
 

@@ -170,6 +170,42 @@ pub fn train(
     opts: &TrainOptions,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<TrainHistory> {
+    train_observed(net, train_set, val_set, opts, on_event, &mut NoObserver)
+}
+
+/// Looks at the network around every training step of [`train_observed`] (read-only), e.g. to compute
+/// analyses during training instead of storing parameter histories.
+pub trait TrainObserver {
+    /// Before step `step` (0-based) trains on the item with dataset index `index`: the weights entering
+    /// the step.
+    fn before_step(&mut self, step: usize, index: usize, net: &Network) -> Result<()>;
+    /// After step `step`'s update and constraints: the weights leaving the step, and the step's forward
+    /// phase state (activities, forward dendritic states).
+    fn after_step(&mut self, step: usize, net: &Network) -> Result<()>;
+}
+
+/// The observer that looks at nothing.
+struct NoObserver;
+
+impl TrainObserver for NoObserver {
+    fn before_step(&mut self, _: usize, _: usize, _: &Network) -> Result<()> {
+        Ok(())
+    }
+    fn after_step(&mut self, _: usize, _: &Network) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// [`train`] with an observer called before and after every step (it does not change the run: the
+/// same bits with or without it).
+pub fn train_observed(
+    net: &mut Network,
+    train_set: &dyn Samples,
+    val_set: Option<&dyn Samples>,
+    opts: &TrainOptions,
+    on_event: &mut dyn FnMut(TrainEvent),
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainHistory> {
     let n = train_set.len();
     if n == 0 {
         return Err(Error::invalid("training set", "it holds no sample"));
@@ -242,7 +278,9 @@ pub fn train(
             for &i in order.iter().take(per_epoch) {
                 train_set.input_into(i, &mut x);
                 train_set.target_into(i, &mut t);
+                observer.before_step(step, train_set.dataset_index(i), net)?;
                 let loss = net.train_step(&x, &t)?;
+                observer.after_step(step, net)?;
                 h.loss_history.push(loss);
                 h.sample_order.push(train_set.dataset_index(i) as i64);
                 if store.get(next_store) == Some(&step) {

@@ -8,7 +8,7 @@
 //! [`default_checkpoint_path`] gives EIANN's usual location,
 //! `<repo root>/data/saved_network_pickles/mnist/<config name>_<network seed>_<data seed>.pkl`.
 //!
-//! # Pickle schema (`format_version` 1)
+//! # Pickle schema (`format_version` 2)
 //!
 //! The file is a single pickle (protocol 3) of a `dict`. It holds only plain `dict`, `list`, `tuple`,
 //! `int`, `float`, `str`, `bytes` and `None`: no classes, no NumPy, no torch. It therefore loads with
@@ -21,7 +21,7 @@
 //! | key | Python type | meaning |
 //! |---|---|---|
 //! | `format` | `str` | always `"eiann-rs checkpoint"`: marks the file as ours |
-//! | `format_version` | `int` | layout version, currently `1` (see *Versioning*) |
+//! | `format_version` | `int` | layout version, currently `2` (see *Versioning*) |
 //! | `created_by` | `str` | writer, e.g. `"eiann-rs 0.1.0"` |
 //! | `config_name` | `str` | config file stem, e.g. `20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized` |
 //! | `config_yaml` | `str` | full text of the YAML network config the run used |
@@ -41,6 +41,7 @@
 //! | `val_history_train_steps` | tensor, `int64`, shape `(n_val,)` | train step of each validation, strictly increasing |
 //! | `val_loss_history` | tensor, `float32`, shape `(n_val,)` | validation loss at those steps |
 //! | `val_accuracy_history` | tensor, `float32`, shape `(n_val,)` | validation accuracy at those steps (EIANN: percent) |
+//! | `records` | state dict | (version ≥ 2) named float32 arrays computed during training, e.g. the Figure 3 histories of [`crate::analyses::recorder`] (`figure3/…`); step grids are stored as float32 (exact below 2²⁴); empty when nothing was recorded |
 //!
 //! ## Tensor
 //!
@@ -62,7 +63,7 @@
 //! ```python
 //! import pickle, struct
 //! ck = pickle.load(open(path, "rb"))
-//! assert ck["format"] == "eiann-rs checkpoint" and ck["format_version"] <= 1
+//! assert ck["format"] == "eiann-rs checkpoint" and ck["format_version"] <= 2
 //! w = dict(ck["final_state"])["module_dict.H1E_InputE.weight"]
 //! flat = struct.unpack("<%df" % (len(w["data"]) // 4), w["data"])  # row-major, shape w["shape"]
 //! ```
@@ -74,6 +75,9 @@
 //! Readers check `format` and refuse a `format_version` newer than they know. Readers ignore keys they do
 //! not know, so adding a key keeps the version; removing a key or changing a key's type or meaning bumps
 //! it. [`Checkpoint::save`] always writes the current [`FORMAT_VERSION`].
+//!
+//! Version 2 added `records` and made it the last key (version 1 files, without it, still load with
+//! empty records).
 //!
 //! # Atomicity and memory
 //!
@@ -121,7 +125,7 @@ use crate::state::StateDict;
 pub const FORMAT_MARKER: &str = "eiann-rs checkpoint";
 
 /// Layout version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Default [`Checkpoint::created_by`]: `"eiann-rs <crate version>"`.
 pub const CREATED_BY: &str = concat!("eiann-rs ", env!("CARGO_PKG_VERSION"));
@@ -177,6 +181,8 @@ pub struct Checkpoint {
     pub val_loss_history: Vec<f32>,
     /// Validation accuracy at each of `val_history_train_steps` (EIANN: percent correct).
     pub val_accuracy_history: Vec<f32>,
+    /// Named arrays computed during training (`records`, format version ≥ 2; empty otherwise).
+    pub records: StateDict,
 }
 
 impl Default for Checkpoint {
@@ -204,6 +210,7 @@ impl Default for Checkpoint {
             val_history_train_steps: Vec::new(),
             val_loss_history: Vec::new(),
             val_accuracy_history: Vec::new(),
+            records: StateDict::new(),
         }
     }
 }

@@ -164,6 +164,11 @@ impl Reader<'_> {
             .enumerate()
             .map(|(k, v)| self.state_dict(v, &format!("param_history[{k}]")))
             .collect::<Result<Vec<_>>>()?;
+        let records = if version >= 2 {
+            self.state_dict(self.take(&mut top, "records")?, "records")?
+        } else {
+            StateDict::new()
+        };
         Ok(Checkpoint {
             format_version: version as u32,
             created_by,
@@ -185,6 +190,7 @@ impl Reader<'_> {
             val_history_train_steps,
             val_loss_history,
             val_accuracy_history,
+            records,
         })
     }
 

@@ -121,6 +121,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
 /// Everything equal, floats compared bit for bit (so NaN and -0.0 count).
 fn assert_bit_identical(a: &Checkpoint, b: &Checkpoint) {
     assert_eq!(a.format_version, b.format_version);
+    assert!(bits_equal_states(&a.records, &b.records));
     assert_eq!(a.created_by, b.created_by);
     assert_eq!(a.config_name, b.config_name);
     assert_eq!(a.config_yaml, b.config_yaml);
@@ -507,13 +508,42 @@ fn newer_format_version_is_refused() {
     let path = dir.path("run.pkl");
     sample().save(&path).unwrap();
     rewrite(&path, |top| {
-        top.insert(k("format_version"), Value::I64(2));
+        top.insert(k("format_version"), Value::I64(3));
     });
     let msg = load_err(&path);
     assert!(
-        msg.contains("format_version 2") && msg.contains("update eiann-rs"),
+        msg.contains("format_version 3") && msg.contains("update eiann-rs"),
         "{msg}"
     );
+}
+
+#[test]
+fn records_round_trip_and_version_1_files_still_load() {
+    let dir = Scratch::new("records");
+    let path = dir.path("run.pkl");
+    let mut ck = sample();
+    ck.records.insert(
+        "figure3/test_accuracy_history",
+        ndarray::ArrayD::from_shape_vec(vec![3], vec![10.5f32, f32::NAN, -0.0]).unwrap(),
+    );
+    ck.save(&path).unwrap();
+    let back = Checkpoint::load(&path).unwrap();
+    assert_eq!(back.format_version, 2);
+    assert!(bits_equal_states(&back.records, &ck.records));
+    // A version-1 file: no `records` key.
+    rewrite(&path, |top| {
+        top.insert(k("format_version"), Value::I64(1));
+        top.remove(&k("records"));
+    });
+    let old = Checkpoint::load(&path).unwrap();
+    assert_eq!(old.format_version, 1);
+    assert!(old.records.is_empty());
+    assert!(bits_equal_states(&old.final_state, &ck.final_state));
+    // Version 2 without `records` is a clear error.
+    rewrite(&path, |top| {
+        top.insert(k("format_version"), Value::I64(2));
+    });
+    assert!(load_err(&path).contains("\"records\""));
 }
 
 #[test]

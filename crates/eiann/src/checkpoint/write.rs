@@ -260,6 +260,7 @@ struct Wire<'a> {
     val_history_train_steps: TensorSer<'a>,
     val_loss_history: TensorSer<'a>,
     val_accuracy_history: TensorSer<'a>,
+    records: StateDictSer<'a>,
 }
 
 impl<'a> Wire<'a> {
@@ -286,6 +287,7 @@ impl<'a> Wire<'a> {
             val_history_train_steps: TensorSer::Indices(&c.val_history_train_steps),
             val_loss_history: TensorSer::Vector(&c.val_loss_history),
             val_accuracy_history: TensorSer::Vector(&c.val_accuracy_history),
+            records: StateDictSer(&c.records),
         }
     }
 }
