@@ -20,10 +20,16 @@
 //!   `learning_rule` key gets EIANN's default, `Backprop`. The autograd rules need `backward_steps ≥ 1`
 //!   and relu / linear activations;
 //! * `training_kwargs.optimizer: SGD` (the only optimizer; also the default), `verbose` (no effect).
+//!
+//! YAML is read with `serde_yaml_ng`, not `serde_yaml`: dtolnay's `serde_yaml` is deprecated and no
+//! longer maintained, and `serde_yaml_ng` 0.10 is its maintained fork with the same API, the same
+//! `unsafe-libyaml` parser and the same messages (syntax errors keep their line and column), so
+//! switching changed no behaviour. `serde_norway`, the other fork, swaps in a fork of the parser
+//! (`unsafe-libyaml-norway`) and rewords errors: more change for no gain here.
 
 use std::path::Path;
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 use crate::error::{Error, Result};
 use crate::limits;
@@ -267,7 +273,7 @@ impl NetworkSpec {
     pub fn from_yaml_str(text: &str, name: &str, file: &str) -> Result<NetworkSpec> {
         let cx = Cx { file };
         check_yaml_size_and_nesting(text, file)?;
-        let root: Value = serde_yaml::from_str(text).map_err(|e| Error::Config {
+        let root: Value = serde_yaml_ng::from_str(text).map_err(|e| Error::Config {
             file: file.to_string(),
             path: e
                 .location()
