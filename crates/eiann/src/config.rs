@@ -928,11 +928,18 @@ fn check_rule(
         Some(Some(Name(class))) => class.as_str(),
     };
     Rule::parse(class, &kwargs).unwrap_or_else(|| {
+        // The learning rules, then the one that does not learn.
+        let none = <crate::rules::none::NoLearning as crate::rules::LearningRule>::CLASS;
+        let learning: Vec<&str> = Rule::CLASSES
+            .iter()
+            .copied()
+            .filter(|c| *c != none)
+            .collect();
         Err(cx.err(
             &cx.join(path, "learning_rule"),
             format!(
-                "unknown rule \"{class}\" (supported: {}, or null)",
-                Rule::CLASSES.join(", ")
+                "unknown rule \"{class}\" (supported: {}, or null / {none} for no learning)",
+                learning.join(", ")
             ),
         ))
     })
