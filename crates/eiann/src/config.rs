@@ -1361,6 +1361,19 @@ mod tests {
                 "(top level)".into(),
                 "unsupported YAML tag !top",
             ),
+            // The caps, in the checking step, before anything is allocated.
+            (
+                "size: 500",
+                "size: 1000000000000",
+                format!("{h1e}.size"),
+                "units is more than the limit of",
+            ),
+            (
+                "forward_steps: 15",
+                "forward_steps: 1000000000000",
+                "training_kwargs.forward_steps".into(),
+                "is more than the limit of",
+            ),
         ] {
             assert!(g.contains(from), "{from:?} not in the config");
             let e = NetworkSpec::from_yaml_str(&g.replacen(from, to, 1), "n", "f.yaml")
