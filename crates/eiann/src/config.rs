@@ -20,13 +20,36 @@
 //!   `learning_rule` key gets EIANN's default, `Backprop`. The autograd rules need `backward_steps ≥ 1`
 //!   and relu / linear activations;
 //! * `training_kwargs.optimizer: SGD` (the only optimizer; also the default), `verbose` (no effect).
+//!
+//! A config is read in three steps, each refusing what it can before the next one allocates:
+//! 1. `check_yaml_size_and_nesting`, on the text: its size and how deep it nests;
+//! 2. the raw step (`config/raw.rs`): the text as a YAML value (syntax errors and duplicate keys, with line
+//!    and column), then as serde types that mirror the file, so that a value of the wrong type or an
+//!    unknown key is refused at its YAML path;
+//! 3. the checking step, one function per section: `check_training`, `check_layers` (with
+//!    `check_population`), `locate_projections`, `check_projections` (with one function per group of
+//!    settings: bounds, init, routing, constraint, rule) and `check_network`, the checks that need the
+//!    whole spec. Values get their meaning here, and the caps of [`limits`] are applied before any
+//!    weight exists.
+//!
+//! YAML is read with `serde_yaml_ng`, not `serde_yaml`: dtolnay's `serde_yaml` is deprecated and no
+//! longer maintained, and `serde_yaml_ng` 0.10 is its maintained fork that differs from `serde_yaml`
+//! 0.9.34 only in names, docs and lints: the same API, the same `unsafe-libyaml` parser and the same
+//! messages (syntax errors keep their line and column), so switching changed no behaviour.
+//! `serde_norway`, the other fork, moves to a fork of the parser (`unsafe-libyaml-norway`) and
+//! changes its parser and loader code: more change to verify, for no gain here.
 
 use std::path::Path;
 
-use serde_yaml::{Mapping, Value};
+use indexmap::IndexMap;
+use serde_yaml_ng::Value;
 
 use crate::error::{Error, Result};
 use crate::limits;
+
+mod raw;
+
+use raw::{Flag, Map, Name, Num, RawPopulation, RawProjection, RawTraining, Whole};
 
 /// Activation function of a population (EIANN looks the name up in its utils, then in
 /// `torch.nn.functional`).
@@ -157,8 +180,8 @@ pub enum Constraint {
     },
 }
 
-pub use crate::rules::Rule;
 use crate::rules::Refusal;
+pub use crate::rules::Rule;
 
 /// One population, checked (EIANN class `Population`; the first population of the first layer is `Input`).
 #[derive(Debug, Clone, PartialEq)]
@@ -267,556 +290,21 @@ impl NetworkSpec {
     pub fn from_yaml_str(text: &str, name: &str, file: &str) -> Result<NetworkSpec> {
         let cx = Cx { file };
         check_yaml_size_and_nesting(text, file)?;
-        let root: Value = serde_yaml::from_str(text).map_err(|e| Error::Config {
-            file: file.to_string(),
-            path: e
-                .location()
-                .map(|l| format!("line {} column {}", l.line(), l.column()))
-                .unwrap_or_else(|| "(document)".into()),
-            message: format!("not valid YAML: {e}"),
-        })?;
-        let root = cx.mapping(&root, "")?;
-        cx.known_keys(
-            root,
-            "",
-            &["layer_config", "projection_config", "training_kwargs"],
-        )?;
-        let layer_cfg = cx.mapping(cx.required(root, "", "layer_config")?, "layer_config")?;
-        let proj_cfg = cx.mapping(
-            cx.required(root, "", "projection_config")?,
-            "projection_config",
-        )?;
-        let empty = Mapping::new();
-        let train_cfg = match root.get("training_kwargs") {
-            None | Some(Value::Null) => &empty,
-            Some(v) => cx.mapping(v, "training_kwargs")?,
-        };
-
-        // training_kwargs
-        let tp = "training_kwargs";
-        cx.known_keys(
-            train_cfg,
-            tp,
-            &[
-                "tau",
-                "forward_steps",
-                "backward_steps",
-                "learning_rate",
-                "optimizer",
-                "optimizer_kwargs",
-                "criterion",
-                "criterion_kwargs",
-                "seed",
-                "verbose",
-            ],
-        )?;
-        let tau = cx.opt_f64(train_cfg, tp, "tau")?.unwrap_or(1.0);
-        if tau <= 0.0 {
-            return Err(cx.err(&cx.join(tp, "tau"), format!("must be positive, got {tau}")));
-        }
-        let forward_steps = cx.opt_usize(train_cfg, tp, "forward_steps")?.unwrap_or(1);
-        if forward_steps == 0 {
-            return Err(cx.err(&cx.join(tp, "forward_steps"), "must be at least 1"));
-        }
-        if forward_steps > limits::MAX_FORWARD_STEPS {
-            return Err(cx.err(
-                &cx.join(tp, "forward_steps"),
-                format!(
-                    "{forward_steps} is more than the limit of {} steps per phase",
-                    limits::MAX_FORWARD_STEPS
-                ),
-            ));
-        }
-        let backward_steps = cx.opt_usize(train_cfg, tp, "backward_steps")?.unwrap_or(1);
-        if backward_steps > limits::MAX_FORWARD_STEPS {
-            return Err(cx.err(
-                &cx.join(tp, "backward_steps"),
-                format!(
-                    "{backward_steps} is more than the limit of {} steps per phase",
-                    limits::MAX_FORWARD_STEPS
-                ),
-            ));
-        }
-        let learning_rate = cx.opt_f64(train_cfg, tp, "learning_rate")?;
-        if let Some(o) = cx.opt_str(train_cfg, tp, "optimizer")? {
-            if o != "SGD" {
-                return Err(cx.err(
-                    &cx.join(tp, "optimizer"),
-                    format!("unsupported optimizer \"{o}\" (only SGD, torch.optim.SGD with its defaults)"),
-                ));
-            }
-        }
-        if let Some(c) = cx.opt_str(train_cfg, tp, "criterion")? {
-            if c != "MSELoss" {
-                return Err(cx.err(
-                    &cx.join(tp, "criterion"),
-                    format!("unsupported criterion \"{c}\" (only MSELoss)"),
-                ));
-            }
-        }
-
-        // layer_config
-        let mut layers = Vec::new();
-        let mut populations: Vec<PopulationSpec> = Vec::new();
-        let mut output_flag: Option<usize> = None;
-        if layer_cfg.is_empty() {
-            return Err(cx.err("layer_config", "no layers"));
-        }
-        for (li, (lname, lval)) in layer_cfg.iter().enumerate() {
-            let lname = cx.key_str(lname, "layer_config")?;
-            let lpath = cx.join("layer_config", &lname);
-            let pops = cx.mapping(lval, &lpath)?;
-            if pops.is_empty() {
-                return Err(cx.err(&lpath, "layer has no populations"));
-            }
-            let mut idxs = Vec::new();
-            for (pname, pval) in pops {
-                let pname = cx.key_str(pname, &lpath)?;
-                let ppath = cx.join(&lpath, &pname);
-                let p = cx.mapping(pval, &ppath)?;
-                cx.known_keys(
-                    p,
-                    &ppath,
-                    &[
-                        "size",
-                        "activation",
-                        "activation_kwargs",
-                        "tau",
-                        "include_bias",
-                        "bias_init",
-                        "bias_init_args",
-                        "bias_bounds",
-                        "bias_learning_rule",
-                        "bias_learning_rule_kwargs",
-                        "output_pop",
-                    ],
-                )?;
-                let size =
-                    cx.positive_usize(cx.required(p, &ppath, "size")?, &cx.join(&ppath, "size"))?;
-                if size > limits::MAX_POPULATION_SIZE {
-                    return Err(cx.err(
-                        &cx.join(&ppath, "size"),
-                        format!(
-                            "{size} units is more than the limit of {} per population",
-                            limits::MAX_POPULATION_SIZE
-                        ),
-                    ));
-                }
-                let activation = match cx.opt_str(p, &ppath, "activation")?.as_deref() {
-                    None | Some("linear") => Activation::Linear,
-                    Some("relu") => Activation::Relu,
-                    Some("sigmoid") => Activation::Sigmoid,
-                    Some("tanh") => Activation::Tanh,
-                    Some("softplus") => Activation::Softplus,
-                    Some(other) => {
-                        return Err(cx.err(
-                            &cx.join(&ppath, "activation"),
-                            format!("unknown activation \"{other}\" (supported: relu, linear, sigmoid, tanh, softplus)"),
-                        ))
-                    }
-                };
-                if let Some(v) = p.get("activation_kwargs") {
-                    let kp = cx.join(&ppath, "activation_kwargs");
-                    if !matches!(v, Value::Null) && !cx.mapping(v, &kp)?.is_empty() {
-                        return Err(
-                            cx.err(&kp, "activation kwargs are not supported (expected none)")
-                        );
-                    }
-                }
-                let ptau = cx.opt_f64(p, &ppath, "tau")?.unwrap_or(tau);
-                if ptau <= 0.0 {
-                    return Err(cx.err(
-                        &cx.join(&ppath, "tau"),
-                        format!("must be positive, got {ptau}"),
-                    ));
-                }
-                let include_bias = cx.opt_bool(p, &ppath, "include_bias")?.unwrap_or(false);
-                for k in [
-                    "bias_init",
-                    "bias_init_args",
-                    "bias_bounds",
-                    "bias_learning_rule_kwargs",
-                ] {
-                    if let Some(v) = p.get(k) {
-                        if !is_empty_value(v) {
-                            return Err(cx.err(
-                                &cx.join(&ppath, k),
-                                "bias initialisation and bias bounds are not supported by eiann-rs (expected null)",
-                            ));
-                        }
-                    }
-                }
-                match cx.opt_str(p, &ppath, "bias_learning_rule")?.as_deref() {
-                    None | Some("BiasLearningRule") => {}
-                    Some(other) => {
-                        return Err(cx.err(
-                            &cx.join(&ppath, "bias_learning_rule"),
-                            format!("unsupported bias learning rule \"{other}\" (only null / BiasLearningRule)"),
-                        ))
-                    }
-                }
-                let idx = populations.len();
-                if cx.opt_bool(p, &ppath, "output_pop")?.unwrap_or(false) {
-                    if let Some(prev) = output_flag {
-                        return Err(cx.err(
-                            &cx.join(&ppath, "output_pop"),
-                            format!(
-                                "a second output population (already {})",
-                                populations[prev].fullname
-                            ),
-                        ));
-                    }
-                    output_flag = Some(idx);
-                }
-                let fullname = format!("{lname}{pname}");
-                if populations.iter().any(|q| q.fullname == fullname) {
-                    return Err(cx.err(
-                        &ppath,
-                        format!("population full name \"{fullname}\" is not unique"),
-                    ));
-                }
-                populations.push(PopulationSpec {
-                    layer: lname.clone(),
-                    name: pname,
-                    fullname,
-                    layer_index: li,
-                    size,
-                    activation,
-                    tau: ptau as f32,
-                    include_bias,
-                    is_input: li == 0 && idxs.is_empty(),
-                });
-                idxs.push(idx);
-            }
-            layers.push(LayerSpec {
-                name: lname,
-                populations: idxs,
-            });
-        }
-        if layers.len() < 2 {
-            return Err(cx.err(
-                "layer_config",
-                "need an input layer and at least one more layer",
-            ));
-        }
-        let output = match output_flag {
-            Some(o) => o,
-            None => layers[layers.len() - 1].populations[0],
-        };
-        if populations[output].is_input {
-            return Err(cx.err(
-                "layer_config",
-                "the output population cannot be the input population",
-            ));
-        }
-
-        // projection_config: first pass collects names, second pass resolves clone sources.
-        struct Raw<'a> {
-            path: String,
-            kw: &'a Mapping,
-            post: usize,
-            pre: usize,
-        }
-        let mut raws: Vec<Raw> = Vec::new();
-        let find_pop = |layer: &str, pop: &str| {
-            populations
-                .iter()
-                .position(|p| p.layer == layer && p.name == pop)
-        };
-        for (post_l, v1) in proj_cfg {
-            let post_l = cx.key_str(post_l, "projection_config")?;
-            let p1 = cx.join("projection_config", &post_l);
-            for (post_p, v2) in cx.mapping(v1, &p1)? {
-                let post_p = cx.key_str(post_p, &p1)?;
-                let p2 = cx.join(&p1, &post_p);
-                let post = find_pop(&post_l, &post_p).ok_or_else(|| {
-                    cx.err(
-                        &p2,
-                        format!("postsynaptic population {post_l}.{post_p} is not in layer_config"),
-                    )
-                })?;
-                if populations[post].is_input {
-                    return Err(cx.err(&p2, "the input population cannot receive projections"));
-                }
-                for (pre_l, v3) in cx.mapping(v2, &p2)? {
-                    let pre_l = cx.key_str(pre_l, &p2)?;
-                    let p3 = cx.join(&p2, &pre_l);
-                    for (pre_p, v4) in cx.mapping(v3, &p3)? {
-                        let pre_p = cx.key_str(pre_p, &p3)?;
-                        let p4 = cx.join(&p3, &pre_p);
-                        let pre = find_pop(&pre_l, &pre_p).ok_or_else(|| {
-                            cx.err(
-                                &p4,
-                                format!(
-                                    "presynaptic population {pre_l}.{pre_p} is not in layer_config"
-                                ),
-                            )
-                        })?;
-                        let kw = match v4 {
-                            Value::Null => &empty,
-                            v => cx.mapping(v, &p4)?,
-                        };
-                        raws.push(Raw {
-                            path: p4,
-                            kw,
-                            post,
-                            pre,
-                        });
-                    }
-                }
-            }
-        }
-        // EIANN registers projections grouped by post population in population creation order?
-        // No: construction follows the YAML nesting order, which is what `raws` holds.
-        let names: Vec<String> = raws
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}_{}",
-                    populations[r.post].fullname, populations[r.pre].fullname
-                )
-            })
-            .collect();
-        let dotted: Vec<String> = raws
-            .iter()
-            .map(|r| {
-                let (a, b) = (&populations[r.post], &populations[r.pre]);
-                format!("{}.{}.{}.{}", a.layer, a.name, b.layer, b.name)
-            })
-            .collect();
-        let mut projections = Vec::with_capacity(raws.len());
-        for (i, r) in raws.iter().enumerate() {
-            let (kw, path) = (r.kw, r.path.as_str());
-            cx.known_keys(
-                kw,
-                path,
-                &[
-                    "weight_init",
-                    "weight_init_args",
-                    "weight_bounds",
-                    "weight_constraint",
-                    "weight_constraint_kwargs",
-                    "direction",
-                    "update_phase",
-                    "compartment",
-                    "learning_rule",
-                    "learning_rule_kwargs",
-                ],
-            )?;
-            let weight_bounds = match kw.get("weight_bounds") {
-                None | Some(Value::Null) => (None, None),
-                Some(v) => {
-                    let bp = cx.join(path, "weight_bounds");
-                    let seq = cx.seq(v, &bp)?;
-                    if seq.len() != 2 {
-                        return Err(cx.err(
-                            &bp,
-                            format!("expected a (lower, upper) pair, got {} values", seq.len()),
-                        ));
-                    }
-                    let lo = cx.opt_number(&seq[0], &format!("{bp}[0]"))?;
-                    let hi = cx.opt_number(&seq[1], &format!("{bp}[1]"))?;
-                    if let (Some(l), Some(h)) = (lo, hi) {
-                        if l > h {
-                            return Err(
-                                cx.err(&bp, format!("lower bound {l} exceeds upper bound {h}"))
-                            );
-                        }
-                    }
-                    (lo, hi)
-                }
-            };
-            let init_args: Vec<f64> = match kw.get("weight_init_args") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(v) => {
-                    let ap = cx.join(path, "weight_init_args");
-                    cx.seq(v, &ap)?
-                        .iter()
-                        .enumerate()
-                        .map(|(k, x)| cx.number(x, &format!("{ap}[{k}]")))
-                        .collect::<Result<_>>()?
-                }
-            };
-            let weight_init = match cx.opt_str(kw, path, "weight_init")?.as_deref() {
-                None => {
-                    if !init_args.is_empty() {
-                        return Err(cx.err(&cx.join(path, "weight_init_args"), "given without a weight_init"));
-                    }
-                    WeightInit::LinearDefault
-                }
-                Some("half_kaiming") => {
-                    if init_args.len() > 1 {
-                        return Err(cx.err(
-                            &cx.join(path, "weight_init_args"),
-                            format!("half_kaiming takes one argument (scale), got {}", init_args.len()),
-                        ));
-                    }
-                    let scale = init_args.first().copied().unwrap_or(1.0);
-                    if (weight_bounds.0.is_none_or(|l| l < 0.0)) && (weight_bounds.1.is_none_or(|h| h > 0.0)) {
-                        return Err(cx.err(
-                            &cx.join(path, "weight_init"),
-                            "half_kaiming needs sign-constraining weight_bounds: (0, null) for excitatory or (null, 0) for inhibitory weights",
-                        ));
-                    }
-                    WeightInit::HalfKaiming { scale }
-                }
-                Some("scaled_kaiming") => {
-                    if init_args.len() > 1 {
-                        return Err(cx.err(
-                            &cx.join(path, "weight_init_args"),
-                            format!("scaled_kaiming takes one argument (scale), got {}", init_args.len()),
-                        ));
-                    }
-                    WeightInit::ScaledKaiming { scale: init_args.first().copied().unwrap_or(1.0) }
-                }
-                Some(other) => {
-                    return Err(cx.err(
-                        &cx.join(path, "weight_init"),
-                        format!("unsupported weight_init \"{other}\" (supported: half_kaiming, scaled_kaiming, or null for the nn.Linear default)"),
-                    ))
-                }
-            };
-            let direction = match cx.opt_str(kw, path, "direction")?.as_deref() {
-                None | Some("F") | Some("forward") => Direction::Forward,
-                Some("R") | Some("recurrent") => Direction::Recurrent,
-                Some(other) => {
-                    return Err(cx.err(
-                        &cx.join(path, "direction"),
-                        format!(
-                            "unknown direction \"{other}\" (expected F/forward or R/recurrent)"
-                        ),
-                    ))
-                }
-            };
-            let update_phase = match cx.opt_str(kw, path, "update_phase")?.as_deref() {
-                None | Some("F") | Some("forward") => UpdatePhase::Forward,
-                Some("B") | Some("backward") => UpdatePhase::Backward,
-                Some("A") | Some("all") => UpdatePhase::All,
-                Some(other) => {
-                    return Err(cx.err(
-                        &cx.join(path, "update_phase"),
-                        format!("unknown update_phase \"{other}\" (expected F/forward, B/backward or A/all)"),
-                    ))
-                }
-            };
-            let compartment = match cx.opt_str(kw, path, "compartment")?.as_deref() {
-                None | Some("soma") => Compartment::Soma,
-                Some("dend") | Some("dendrite") => Compartment::Dendrite,
-                Some(other) => {
-                    return Err(cx.err(
-                        &cx.join(path, "compartment"),
-                        format!(
-                            "unknown compartment \"{other}\" (expected null/soma or dend/dendrite)"
-                        ),
-                    ))
-                }
-            };
-            // constraint
-            let ckw_path = cx.join(path, "weight_constraint_kwargs");
-            let ckw = match kw.get("weight_constraint_kwargs") {
-                None | Some(Value::Null) => &empty,
-                Some(v) => cx.mapping(v, &ckw_path)?,
-            };
-            let constraint = match cx.opt_str(kw, path, "weight_constraint")?.as_deref() {
-                None => {
-                    if !ckw.is_empty() {
-                        return Err(cx.err(&ckw_path, "given without a weight_constraint"));
-                    }
-                    None
-                }
-                Some("no_autapses") => {
-                    cx.known_keys(ckw, &ckw_path, &[])?;
-                    Some(Constraint::NoAutapses)
-                }
-                Some("normalize_weight") => {
-                    cx.known_keys(ckw, &ckw_path, &["scale", "autapses", "axis"])?;
-                    let scale = cx.opt_f64(ckw, &ckw_path, "scale")?.unwrap_or(1.0);
-                    let autapses = cx.opt_bool(ckw, &ckw_path, "autapses")?.unwrap_or(false);
-                    if let Some(axis) = cx.opt_f64(ckw, &ckw_path, "axis")? {
-                        if axis != 1.0 {
-                            return Err(cx.err(&cx.join(&ckw_path, "axis"), "only axis 1 (normalise each postsynaptic unit's inputs) is supported"));
-                        }
-                    }
-                    Some(Constraint::NormalizeWeight { scale, autapses })
-                }
-                Some("clone_weight") => {
-                    cx.known_keys(ckw, &ckw_path, &["source", "scale", "sign", "transpose"])?;
-                    let sp = cx.join(&ckw_path, "source");
-                    let src = cx
-                        .opt_str(ckw, &ckw_path, "source")?
-                        .ok_or_else(|| cx.err(&sp, "missing (expected post_layer.post_pop.pre_layer.pre_pop)"))?;
-                    let source = dotted.iter().position(|d| *d == src).ok_or_else(|| {
-                        cx.err(&sp, format!("source projection \"{src}\" does not exist"))
-                    })?;
-                    if source == i {
-                        return Err(cx.err(&sp, "a projection cannot clone itself"));
-                    }
-                    let scale = cx.opt_f64(ckw, &ckw_path, "scale")?.unwrap_or(1.0);
-                    let sign = cx.opt_f64(ckw, &ckw_path, "sign")?.unwrap_or(1.0);
-                    let transpose = cx.opt_bool(ckw, &ckw_path, "transpose")?.unwrap_or(true);
-                    let (s, me) = (&raws[source], r);
-                    let (sp_post, sp_pre) = (populations[s.post].size, populations[s.pre].size);
-                    let (rows, cols) = if transpose { (sp_pre, sp_post) } else { (sp_post, sp_pre) };
-                    if (rows, cols) != (populations[me.post].size, populations[me.pre].size) {
-                        return Err(cx.err(
-                            &sp,
-                            format!(
-                                "shape of the clone ({rows}×{cols}) does not match this projection ({}×{})",
-                                populations[me.post].size, populations[me.pre].size
-                            ),
-                        ));
-                    }
-                    Some(Constraint::CloneWeight { source, scale, sign, transpose })
-                }
-                Some(other) => {
-                    return Err(cx.err(
-                        &cx.join(path, "weight_constraint"),
-                        format!("unknown constraint \"{other}\" (supported: no_autapses, normalize_weight, clone_weight)"),
-                    ))
-                }
-            };
-            // learning rule
-            let rp = cx.join(path, "learning_rule");
-            let rkw_path = cx.join(path, "learning_rule_kwargs");
-            let rkw = match kw.get("learning_rule_kwargs") {
-                None | Some(Value::Null) => &empty,
-                Some(v) => cx.mapping(v, &rkw_path)?,
-            };
-            let kwargs = RuleKwargs {
-                cx: &cx,
-                map: rkw,
-                path: rkw_path.clone(),
-                network_lr: learning_rate,
-                populations: &populations,
-            };
-            let class = match kw.get("learning_rule") {
-                // EIANN's default rule class (spec §1.2).
-                None => "Backprop".to_string(),
-                Some(Value::Null) => "LearningRule".to_string(),
-                Some(v) => cx.string(v, &rp)?,
-            };
-            let rule = Rule::parse(&class, &kwargs).unwrap_or_else(|| {
-                Err(cx.err(
-                    &rp,
-                    format!(
-                        "unknown rule \"{class}\" (supported: {}, or null)",
-                        Rule::CLASSES.join(", ")
-                    ),
-                ))
-            })?;
-            projections.push(ProjectionSpec {
-                name: names[i].clone(),
-                post: r.post,
-                pre: r.pre,
-                weight_init,
-                weight_bounds,
-                constraint,
-                direction,
-                update_phase,
-                compartment,
-                rule,
-            });
-        }
+        let raw = raw::parse(text, file)?;
+        let layer_cfg = raw
+            .layer_config
+            .as_ref()
+            .ok_or_else(|| cx.err("layer_config", "missing required key"))?;
+        let proj_cfg = raw
+            .projection_config
+            .as_ref()
+            .ok_or_else(|| cx.err("projection_config", "missing required key"))?;
+        let no_training = RawTraining::default();
+        let training = check_training(&cx, given(&raw.training_kwargs).unwrap_or(&no_training))?;
+        let (layers, populations, output) = check_layers(&cx, layer_cfg, training.tau)?;
+        let no_settings = RawProjection::default();
+        let sites = locate_projections(&cx, proj_cfg, &populations, &no_settings)?;
+        let projections = check_projections(&cx, &sites, &populations, training.learning_rate)?;
         let spec = NetworkSpec {
             name: name.to_string(),
             source_yaml: text.to_string(),
@@ -824,55 +312,12 @@ impl NetworkSpec {
             populations,
             projections,
             output,
-            tau: tau as f32,
-            forward_steps,
-            backward_steps,
-            learning_rate,
+            tau: training.tau as f32,
+            forward_steps: training.forward_steps,
+            backward_steps: training.backward_steps,
+            learning_rate: training.learning_rate,
         };
-        for (k, p) in spec.projections.iter().enumerate() {
-            p.rule.check(k, &spec).map_err(|r| match r {
-                Refusal::Rule(m) => cx.err(&cx.join(&raws[k].path, "learning_rule"), m),
-                Refusal::Training { key, message } => cx.err(&cx.join(tp, key), message),
-            })?;
-        }
-        let projections = &spec.projections;
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(cx.err(&raws[i].path, format!("projection {n} is defined twice")));
-            }
-        }
-        for (i, p) in projections.iter().enumerate() {
-            if let Some(Constraint::CloneWeight { source, .. }) = p.constraint {
-                if matches!(
-                    projections[source].constraint,
-                    Some(Constraint::CloneWeight { .. })
-                ) {
-                    return Err(cx.err(
-                        &cx.join(&raws[i].path, "weight_constraint_kwargs.source"),
-                        format!(
-                            "the source {} is itself a clone (chains are not supported)",
-                            projections[source].name
-                        ),
-                    ));
-                }
-            }
-        }
-        let mut weights: u64 = 0;
-        for (i, p) in projections.iter().enumerate() {
-            let n = spec.populations[p.post].size as u64 * spec.populations[p.pre].size as u64;
-            weights = weights.saturating_add(n);
-            if weights > limits::MAX_NETWORK_WEIGHTS {
-                return Err(cx.err(
-                    &raws[i].path,
-                    format!(
-                        "the projections up to this one hold {weights} weights, more than the limit of {} \
-                         for a whole network ({} GiB of float32)",
-                        limits::MAX_NETWORK_WEIGHTS,
-                        (limits::MAX_NETWORK_WEIGHTS * 4) >> 30
-                    ),
-                ));
-            }
-        }
+        check_network(&cx, &spec, &sites)?;
         Ok(spec)
     }
 
@@ -895,6 +340,674 @@ impl NetworkSpec {
                 hint: String::new(),
             })
     }
+}
+
+// The checking step: from the raw config (`raw`) to a [`NetworkSpec`], one section at a time, in
+// EIANN's construction order: training kwargs, layers and populations, projections, then the
+// network-wide checks that need the whole spec.
+
+/// A key's value when it is given and not null (`None` for an absent key and for `null`).
+fn given<T>(v: &Option<Option<T>>) -> Option<&T> {
+    v.as_ref().and_then(Option::as_ref)
+}
+
+/// A string setting, absent and null both `None`.
+fn name_of(v: &Option<Option<Name>>) -> Option<&str> {
+    v.as_ref().and_then(Option::as_ref).map(|n| n.0.as_str())
+}
+
+/// A number setting, absent and null both `None`.
+fn num_of(v: &Option<Option<Num>>) -> Option<f64> {
+    v.and_then(|n| n.map(|n| n.0))
+}
+
+/// A boolean setting, absent and null both `None`.
+fn flag_of(v: &Option<Option<Flag>>) -> Option<bool> {
+    v.and_then(|f| f.map(|f| f.0))
+}
+
+/// A whole-number setting, absent and null both `None`.
+fn whole_of(v: &Option<Option<Whole>>) -> Option<usize> {
+    v.and_then(|w| w.map(|w| w.0))
+}
+
+const TRAINING: &str = "training_kwargs";
+
+/// `training_kwargs`, checked.
+struct Training {
+    tau: f64,
+    forward_steps: usize,
+    backward_steps: usize,
+    learning_rate: Option<f64>,
+}
+
+/// `training_kwargs`: time constant, steps per phase (capped), learning rate, optimizer, criterion.
+fn check_training(cx: &Cx, t: &RawTraining) -> Result<Training> {
+    let tp = TRAINING;
+    let tau = num_of(&t.tau).unwrap_or(1.0);
+    if tau <= 0.0 {
+        return Err(cx.err(&cx.join(tp, "tau"), format!("must be positive, got {tau}")));
+    }
+    let forward_steps = whole_of(&t.forward_steps).unwrap_or(1);
+    if forward_steps == 0 {
+        return Err(cx.err(&cx.join(tp, "forward_steps"), "must be at least 1"));
+    }
+    if forward_steps > limits::MAX_FORWARD_STEPS {
+        return Err(cx.err(
+            &cx.join(tp, "forward_steps"),
+            format!(
+                "{forward_steps} is more than the limit of {} steps per phase",
+                limits::MAX_FORWARD_STEPS
+            ),
+        ));
+    }
+    let backward_steps = whole_of(&t.backward_steps).unwrap_or(1);
+    if backward_steps > limits::MAX_FORWARD_STEPS {
+        return Err(cx.err(
+            &cx.join(tp, "backward_steps"),
+            format!(
+                "{backward_steps} is more than the limit of {} steps per phase",
+                limits::MAX_FORWARD_STEPS
+            ),
+        ));
+    }
+    if let Some(o) = name_of(&t.optimizer) {
+        if o != "SGD" {
+            return Err(cx.err(
+                &cx.join(tp, "optimizer"),
+                format!(
+                    "unsupported optimizer \"{o}\" (only SGD, torch.optim.SGD with its defaults)"
+                ),
+            ));
+        }
+    }
+    if let Some(c) = name_of(&t.criterion) {
+        if c != "MSELoss" {
+            return Err(cx.err(
+                &cx.join(tp, "criterion"),
+                format!("unsupported criterion \"{c}\" (only MSELoss)"),
+            ));
+        }
+    }
+    Ok(Training {
+        tau,
+        forward_steps,
+        backward_steps,
+        learning_rate: num_of(&t.learning_rate),
+    })
+}
+
+/// `layer_config`: the layers, their populations in creation order, and the output population
+/// (the one flagged `output_pop`, else the first of the last layer).
+fn check_layers(
+    cx: &Cx,
+    layer_cfg: &Map<Map<RawPopulation>>,
+    tau: f64,
+) -> Result<(Vec<LayerSpec>, Vec<PopulationSpec>, usize)> {
+    if layer_cfg.0.is_empty() {
+        return Err(cx.err("layer_config", "no layers"));
+    }
+    let mut layers = Vec::new();
+    let mut populations: Vec<PopulationSpec> = Vec::new();
+    let mut output_flag: Option<usize> = None;
+    for (li, (lname, pops)) in layer_cfg.0.iter().enumerate() {
+        let lpath = cx.join("layer_config", lname);
+        if pops.0.is_empty() {
+            return Err(cx.err(&lpath, "layer has no populations"));
+        }
+        let mut idxs = Vec::new();
+        for (pname, p) in &pops.0 {
+            let ppath = cx.join(&lpath, pname);
+            let (pop, is_output) = check_population(cx, &ppath, p, tau)?;
+            let idx = populations.len();
+            if is_output {
+                if let Some(prev) = output_flag {
+                    return Err(cx.err(
+                        &cx.join(&ppath, "output_pop"),
+                        format!(
+                            "a second output population (already {})",
+                            populations[prev].fullname
+                        ),
+                    ));
+                }
+                output_flag = Some(idx);
+            }
+            let fullname = format!("{lname}{pname}");
+            if populations.iter().any(|q| q.fullname == fullname) {
+                return Err(cx.err(
+                    &ppath,
+                    format!("population full name \"{fullname}\" is not unique"),
+                ));
+            }
+            populations.push(PopulationSpec {
+                layer: lname.clone(),
+                name: pname.clone(),
+                fullname,
+                layer_index: li,
+                is_input: li == 0 && idxs.is_empty(),
+                ..pop
+            });
+            idxs.push(idx);
+        }
+        layers.push(LayerSpec {
+            name: lname.clone(),
+            populations: idxs,
+        });
+    }
+    if layers.len() < 2 {
+        return Err(cx.err(
+            "layer_config",
+            "need an input layer and at least one more layer",
+        ));
+    }
+    let output = match output_flag {
+        Some(o) => o,
+        None => layers[layers.len() - 1].populations[0],
+    };
+    if populations[output].is_input {
+        return Err(cx.err(
+            "layer_config",
+            "the output population cannot be the input population",
+        ));
+    }
+    Ok((layers, populations, output))
+}
+
+/// One population's settings at `ppath`: the spec's own facts (size within the cap, activation,
+/// time constant, bias) with the names and place left for [`check_layers`], and whether it is
+/// flagged as the output.
+fn check_population(
+    cx: &Cx,
+    ppath: &str,
+    p: &RawPopulation,
+    tau: f64,
+) -> Result<(PopulationSpec, bool)> {
+    let size = match p.size {
+        None => return Err(cx.err(&cx.join(ppath, "size"), "missing required key")),
+        Some(Whole(0)) => return Err(cx.err(&cx.join(ppath, "size"), "must be at least 1")),
+        Some(Whole(n)) => n,
+    };
+    if size > limits::MAX_POPULATION_SIZE {
+        return Err(cx.err(
+            &cx.join(ppath, "size"),
+            format!(
+                "{size} units is more than the limit of {} per population",
+                limits::MAX_POPULATION_SIZE
+            ),
+        ));
+    }
+    let activation = match name_of(&p.activation) {
+        None | Some("linear") => Activation::Linear,
+        Some("relu") => Activation::Relu,
+        Some("sigmoid") => Activation::Sigmoid,
+        Some("tanh") => Activation::Tanh,
+        Some("softplus") => Activation::Softplus,
+        Some(other) => {
+            return Err(cx.err(
+                &cx.join(ppath, "activation"),
+                format!(
+                "unknown activation \"{other}\" (supported: relu, linear, sigmoid, tanh, softplus)"
+            ),
+            ))
+        }
+    };
+    if given(&p.activation_kwargs).is_some_and(|m| !m.0.is_empty()) {
+        return Err(cx.err(
+            &cx.join(ppath, "activation_kwargs"),
+            "activation kwargs are not supported (expected none)",
+        ));
+    }
+    let ptau = num_of(&p.tau).unwrap_or(tau);
+    if ptau <= 0.0 {
+        return Err(cx.err(
+            &cx.join(ppath, "tau"),
+            format!("must be positive, got {ptau}"),
+        ));
+    }
+    for (k, v) in [
+        ("bias_init", &p.bias_init),
+        ("bias_init_args", &p.bias_init_args),
+        ("bias_bounds", &p.bias_bounds),
+        ("bias_learning_rule_kwargs", &p.bias_learning_rule_kwargs),
+    ] {
+        if v.as_ref().is_some_and(|v| !is_empty_value(v)) {
+            return Err(cx.err(
+                &cx.join(ppath, k),
+                "bias initialisation and bias bounds are not supported by eiann-rs (expected null)",
+            ));
+        }
+    }
+    match name_of(&p.bias_learning_rule) {
+        None | Some("BiasLearningRule") => {}
+        Some(other) => {
+            return Err(cx.err(
+                &cx.join(ppath, "bias_learning_rule"),
+                format!(
+                    "unsupported bias learning rule \"{other}\" (only null / BiasLearningRule)"
+                ),
+            ))
+        }
+    }
+    let pop = PopulationSpec {
+        layer: String::new(),
+        name: String::new(),
+        fullname: String::new(),
+        layer_index: 0,
+        size,
+        activation,
+        tau: ptau as f32,
+        include_bias: flag_of(&p.include_bias).unwrap_or(false),
+        is_input: false,
+    };
+    Ok((pop, flag_of(&p.output_pop).unwrap_or(false)))
+}
+
+/// Where a projection was written: its YAML path, its settings and its two populations.
+struct Site<'a> {
+    path: String,
+    kw: &'a RawProjection,
+    post: usize,
+    pre: usize,
+}
+
+/// `projection_config`'s four levels: every projection's populations, in YAML order (EIANN's
+/// construction order). A null settings entry stands for `no_settings`.
+fn locate_projections<'a>(
+    cx: &Cx,
+    proj_cfg: &'a Map<Map<Map<Map<Option<RawProjection>>>>>,
+    populations: &[PopulationSpec],
+    no_settings: &'a RawProjection,
+) -> Result<Vec<Site<'a>>> {
+    let find_pop = |layer: &str, pop: &str| {
+        populations
+            .iter()
+            .position(|p| p.layer == layer && p.name == pop)
+    };
+    let mut sites = Vec::new();
+    for (post_l, v1) in &proj_cfg.0 {
+        let p1 = cx.join("projection_config", post_l);
+        for (post_p, v2) in &v1.0 {
+            let p2 = cx.join(&p1, post_p);
+            let post = find_pop(post_l, post_p).ok_or_else(|| {
+                cx.err(
+                    &p2,
+                    format!("postsynaptic population {post_l}.{post_p} is not in layer_config"),
+                )
+            })?;
+            if populations[post].is_input {
+                return Err(cx.err(&p2, "the input population cannot receive projections"));
+            }
+            for (pre_l, v3) in &v2.0 {
+                let p3 = cx.join(&p2, pre_l);
+                for (pre_p, kw) in &v3.0 {
+                    let p4 = cx.join(&p3, pre_p);
+                    let pre = find_pop(pre_l, pre_p).ok_or_else(|| {
+                        cx.err(
+                            &p4,
+                            format!(
+                                "presynaptic population {pre_l}.{pre_p} is not in layer_config"
+                            ),
+                        )
+                    })?;
+                    sites.push(Site {
+                        path: p4,
+                        kw: kw.as_ref().unwrap_or(no_settings),
+                        post,
+                        pre,
+                    });
+                }
+            }
+        }
+    }
+    Ok(sites)
+}
+
+/// `<post fullname>_<pre fullname>`, the projection's name.
+fn projection_name(populations: &[PopulationSpec], s: &Site) -> String {
+    format!(
+        "{}_{}",
+        populations[s.post].fullname, populations[s.pre].fullname
+    )
+}
+
+/// Every projection's settings, checked (clone sources are found among all the sites).
+fn check_projections(
+    cx: &Cx,
+    sites: &[Site],
+    populations: &[PopulationSpec],
+    network_lr: Option<f64>,
+) -> Result<Vec<ProjectionSpec>> {
+    // `post_layer.post_pop.pre_layer.pre_pop`, as `clone_weight`'s source names a projection.
+    let dotted: Vec<String> = sites
+        .iter()
+        .map(|s| {
+            let (a, b) = (&populations[s.post], &populations[s.pre]);
+            format!("{}.{}.{}.{}", a.layer, a.name, b.layer, b.name)
+        })
+        .collect();
+    let mut projections = Vec::with_capacity(sites.len());
+    for (i, s) in sites.iter().enumerate() {
+        let path = s.path.as_str();
+        let weight_bounds = check_weight_bounds(cx, path, s.kw)?;
+        let weight_init = check_weight_init(cx, path, s.kw, weight_bounds)?;
+        let (direction, update_phase, compartment) = check_routing(cx, path, s.kw)?;
+        let constraint = check_constraint(cx, i, sites, &dotted, populations)?;
+        let rule = check_rule(cx, path, s.kw, network_lr, populations)?;
+        projections.push(ProjectionSpec {
+            name: projection_name(populations, s),
+            post: s.post,
+            pre: s.pre,
+            weight_init,
+            weight_bounds,
+            constraint,
+            direction,
+            update_phase,
+            compartment,
+            rule,
+        });
+    }
+    Ok(projections)
+}
+
+/// `weight_bounds`: a `(lower, upper)` pair, null for an open side.
+fn check_weight_bounds(
+    cx: &Cx,
+    path: &str,
+    kw: &RawProjection,
+) -> Result<(Option<f64>, Option<f64>)> {
+    let Some(seq) = given(&kw.weight_bounds) else {
+        return Ok((None, None));
+    };
+    let bp = cx.join(path, "weight_bounds");
+    let &[lo, hi] = &seq.0[..] else {
+        return Err(cx.err(
+            &bp,
+            format!("expected a (lower, upper) pair, got {} values", seq.0.len()),
+        ));
+    };
+    let (lo, hi) = (lo.map(|n| n.0), hi.map(|n| n.0));
+    if let (Some(l), Some(h)) = (lo, hi) {
+        if l > h {
+            return Err(cx.err(&bp, format!("lower bound {l} exceeds upper bound {h}")));
+        }
+    }
+    Ok((lo, hi))
+}
+
+/// `weight_init` with its `weight_init_args` (half_kaiming needs sign-constraining bounds).
+fn check_weight_init(
+    cx: &Cx,
+    path: &str,
+    kw: &RawProjection,
+    weight_bounds: (Option<f64>, Option<f64>),
+) -> Result<WeightInit> {
+    let init_args: Vec<f64> =
+        given(&kw.weight_init_args).map_or_else(Vec::new, |s| s.0.iter().map(|n| n.0).collect());
+    let args_path = || cx.join(path, "weight_init_args");
+    let one_scale = |init: &str| {
+        if init_args.len() > 1 {
+            return Err(cx.err(
+                &args_path(),
+                format!("{init} takes one argument (scale), got {}", init_args.len()),
+            ));
+        }
+        Ok(init_args.first().copied().unwrap_or(1.0))
+    };
+    match name_of(&kw.weight_init) {
+        None => {
+            if !init_args.is_empty() {
+                return Err(cx.err(&args_path(), "given without a weight_init"));
+            }
+            Ok(WeightInit::LinearDefault)
+        }
+        Some("half_kaiming") => {
+            let scale = one_scale("half_kaiming")?;
+            if weight_bounds.0.is_none_or(|l| l < 0.0) && weight_bounds.1.is_none_or(|h| h > 0.0) {
+                return Err(cx.err(
+                    &cx.join(path, "weight_init"),
+                    "half_kaiming needs sign-constraining weight_bounds: (0, null) for excitatory or (null, 0) for inhibitory weights",
+                ));
+            }
+            Ok(WeightInit::HalfKaiming { scale })
+        }
+        Some("scaled_kaiming") => Ok(WeightInit::ScaledKaiming {
+            scale: one_scale("scaled_kaiming")?,
+        }),
+        Some(other) => Err(cx.err(
+            &cx.join(path, "weight_init"),
+            format!("unsupported weight_init \"{other}\" (supported: half_kaiming, scaled_kaiming, or null for the nn.Linear default)"),
+        )),
+    }
+}
+
+/// `direction`, `update_phase` and `compartment`.
+fn check_routing(
+    cx: &Cx,
+    path: &str,
+    kw: &RawProjection,
+) -> Result<(Direction, UpdatePhase, Compartment)> {
+    let direction = match name_of(&kw.direction) {
+        None | Some("F") | Some("forward") => Direction::Forward,
+        Some("R") | Some("recurrent") => Direction::Recurrent,
+        Some(other) => {
+            return Err(cx.err(
+                &cx.join(path, "direction"),
+                format!("unknown direction \"{other}\" (expected F/forward or R/recurrent)"),
+            ))
+        }
+    };
+    let update_phase = match name_of(&kw.update_phase) {
+        None | Some("F") | Some("forward") => UpdatePhase::Forward,
+        Some("B") | Some("backward") => UpdatePhase::Backward,
+        Some("A") | Some("all") => UpdatePhase::All,
+        Some(other) => {
+            return Err(cx.err(
+                &cx.join(path, "update_phase"),
+                format!(
+                    "unknown update_phase \"{other}\" (expected F/forward, B/backward or A/all)"
+                ),
+            ))
+        }
+    };
+    let compartment = match name_of(&kw.compartment) {
+        None | Some("soma") => Compartment::Soma,
+        Some("dend") | Some("dendrite") => Compartment::Dendrite,
+        Some(other) => {
+            return Err(cx.err(
+                &cx.join(path, "compartment"),
+                format!("unknown compartment \"{other}\" (expected null/soma or dend/dendrite)"),
+            ))
+        }
+    };
+    Ok((direction, update_phase, compartment))
+}
+
+/// Projection `i`'s `weight_constraint` with its `weight_constraint_kwargs` (a clone's source is
+/// another site, of the right shape).
+fn check_constraint(
+    cx: &Cx,
+    i: usize,
+    sites: &[Site],
+    dotted: &[String],
+    populations: &[PopulationSpec],
+) -> Result<Option<Constraint>> {
+    let (path, kw) = (sites[i].path.as_str(), sites[i].kw);
+    let no_kwargs = IndexMap::new();
+    let ckw = Kwargs {
+        cx,
+        map: given(&kw.weight_constraint_kwargs).map_or(&no_kwargs, |m| &m.0),
+        path: cx.join(path, "weight_constraint_kwargs"),
+    };
+    const NO_ARGUMENTS: &str = "this constraint takes no arguments";
+    match name_of(&kw.weight_constraint) {
+        None => {
+            if !ckw.map.is_empty() {
+                return Err(cx.err(&ckw.path, "given without a weight_constraint"));
+            }
+            Ok(None)
+        }
+        Some("no_autapses") => {
+            ckw.known(&[], NO_ARGUMENTS)?;
+            Ok(Some(Constraint::NoAutapses))
+        }
+        Some("normalize_weight") => {
+            ckw.known(&["scale", "autapses", "axis"], NO_ARGUMENTS)?;
+            let scale = ckw.f64("scale")?.unwrap_or(1.0);
+            let autapses = ckw.bool("autapses")?.unwrap_or(false);
+            if let Some(axis) = ckw.f64("axis")? {
+                if axis != 1.0 {
+                    return Err(ckw.error(
+                        "axis",
+                        "only axis 1 (normalise each postsynaptic unit's inputs) is supported",
+                    ));
+                }
+            }
+            Ok(Some(Constraint::NormalizeWeight { scale, autapses }))
+        }
+        Some("clone_weight") => {
+            ckw.known(&["source", "scale", "sign", "transpose"], NO_ARGUMENTS)?;
+            let src = ckw.str("source")?.ok_or_else(|| {
+                ckw.error(
+                    "source",
+                    "missing (expected post_layer.post_pop.pre_layer.pre_pop)",
+                )
+            })?;
+            let source = dotted.iter().position(|d| *d == src).ok_or_else(|| {
+                ckw.error(
+                    "source",
+                    format!("source projection \"{src}\" does not exist"),
+                )
+            })?;
+            if source == i {
+                return Err(ckw.error("source", "a projection cannot clone itself"));
+            }
+            let scale = ckw.f64("scale")?.unwrap_or(1.0);
+            let sign = ckw.f64("sign")?.unwrap_or(1.0);
+            let transpose = ckw.bool("transpose")?.unwrap_or(true);
+            let (s, me) = (&sites[source], &sites[i]);
+            let (sp_post, sp_pre) = (populations[s.post].size, populations[s.pre].size);
+            let (rows, cols) = if transpose {
+                (sp_pre, sp_post)
+            } else {
+                (sp_post, sp_pre)
+            };
+            let (my_rows, my_cols) = (populations[me.post].size, populations[me.pre].size);
+            if (rows, cols) != (my_rows, my_cols) {
+                return Err(ckw.error(
+                    "source",
+                    format!(
+                        "shape of the clone ({rows}×{cols}) does not match this projection ({my_rows}×{my_cols})"
+                    ),
+                ));
+            }
+            Ok(Some(Constraint::CloneWeight {
+                source,
+                scale,
+                sign,
+                transpose,
+            }))
+        }
+        Some(other) => Err(cx.err(
+            &cx.join(path, "weight_constraint"),
+            format!("unknown constraint \"{other}\" (supported: no_autapses, normalize_weight, clone_weight)"),
+        )),
+    }
+}
+
+/// `learning_rule` (absent: EIANN's default `Backprop`; null: no learning) read by the rule class
+/// from its `learning_rule_kwargs` ([`crate::rules`]).
+fn check_rule(
+    cx: &Cx,
+    path: &str,
+    kw: &RawProjection,
+    network_lr: Option<f64>,
+    populations: &[PopulationSpec],
+) -> Result<Rule> {
+    let no_kwargs = IndexMap::new();
+    let kwargs = RuleKwargs {
+        kw: Kwargs {
+            cx,
+            map: given(&kw.learning_rule_kwargs).map_or(&no_kwargs, |m| &m.0),
+            path: cx.join(path, "learning_rule_kwargs"),
+        },
+        network_lr,
+        populations,
+    };
+    let class = match &kw.learning_rule {
+        // EIANN's default rule class (spec §1.2).
+        None => "Backprop",
+        Some(None) => "LearningRule",
+        Some(Some(Name(class))) => class.as_str(),
+    };
+    Rule::parse(class, &kwargs).unwrap_or_else(|| {
+        // The learning rules, then the one that does not learn.
+        let none = <crate::rules::none::NoLearning as crate::rules::LearningRule>::CLASS;
+        let learning: Vec<&str> = Rule::CLASSES
+            .iter()
+            .copied()
+            .filter(|c| *c != none)
+            .collect();
+        Err(cx.err(
+            &cx.join(path, "learning_rule"),
+            format!(
+                "unknown rule \"{class}\" (supported: {}, or null / {none} for no learning)",
+                learning.join(", ")
+            ),
+        ))
+    })
+}
+
+/// The checks that need the whole spec: each rule's own (activations, steps), projections defined
+/// twice, chains of clones, and the cap on the network's weights.
+fn check_network(cx: &Cx, spec: &NetworkSpec, sites: &[Site]) -> Result<()> {
+    for (k, p) in spec.projections.iter().enumerate() {
+        p.rule.check(k, spec).map_err(|r| match r {
+            Refusal::Rule(m) => cx.err(&cx.join(&sites[k].path, "learning_rule"), m),
+            Refusal::Training { key, message } => cx.err(&cx.join(TRAINING, key), message),
+        })?;
+    }
+    let projections = &spec.projections;
+    for (i, p) in projections.iter().enumerate() {
+        if projections[..i].iter().any(|q| q.name == p.name) {
+            return Err(cx.err(
+                &sites[i].path,
+                format!("projection {} is defined twice", p.name),
+            ));
+        }
+    }
+    for (i, p) in projections.iter().enumerate() {
+        if let Some(Constraint::CloneWeight { source, .. }) = p.constraint {
+            if matches!(
+                projections[source].constraint,
+                Some(Constraint::CloneWeight { .. })
+            ) {
+                return Err(cx.err(
+                    &cx.join(&sites[i].path, "weight_constraint_kwargs.source"),
+                    format!(
+                        "the source {} is itself a clone (chains are not supported)",
+                        projections[source].name
+                    ),
+                ));
+            }
+        }
+    }
+    let mut weights: u64 = 0;
+    for (i, p) in projections.iter().enumerate() {
+        let n = spec.populations[p.post].size as u64 * spec.populations[p.pre].size as u64;
+        weights = weights.saturating_add(n);
+        if weights > limits::MAX_NETWORK_WEIGHTS {
+            return Err(cx.err(
+                &sites[i].path,
+                format!(
+                    "the projections up to this one hold {weights} weights, more than the limit of {} \
+                     for a whole network ({} GiB of float32)",
+                    limits::MAX_NETWORK_WEIGHTS,
+                    (limits::MAX_NETWORK_WEIGHTS * 4) >> 30
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Position of population `name` among `names` (full names), or an error listing the known ones.
@@ -982,13 +1095,54 @@ fn is_empty_value(v: &Value) -> bool {
     }
 }
 
+/// An open kwargs mapping (a constraint's or a rule's), read one typed value at a time with the
+/// raw layer's types, so its errors read like the rest of the config's.
+struct Kwargs<'a> {
+    cx: &'a Cx<'a>,
+    map: &'a IndexMap<String, Value>,
+    /// YAML path of the mapping.
+    path: String,
+}
+
+impl Kwargs<'_> {
+    /// Refuse any key not in `known` (`none_hint` says why when nothing is).
+    fn known(&self, known: &[&str], none_hint: &str) -> Result<()> {
+        match self.map.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(self.error(k, raw::unknown_key(k, known, none_hint))),
+            None => Ok(()),
+        }
+    }
+
+    /// The value at `key` as a `T`; `None` when the key is absent.
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        self.map
+            .get(key)
+            .map(|v| raw::read(v).map_err(|m| self.error(key, m)))
+            .transpose()
+    }
+
+    fn f64(&self, key: &str) -> Result<Option<f64>> {
+        Ok(num_of(&self.get(key)?))
+    }
+
+    fn bool(&self, key: &str) -> Result<Option<bool>> {
+        Ok(flag_of(&self.get(key)?))
+    }
+
+    fn str(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.get::<Option<Name>>(key)?.flatten().map(|n| n.0))
+    }
+
+    fn error(&self, key: &str, message: impl Into<String>) -> Error {
+        self.cx.err(&self.cx.join(&self.path, key), message)
+    }
+}
+
 /// A projection's `learning_rule_kwargs`, read by its rule's `from_kwargs` ([`crate::rules`]): typed
 /// values whose errors name the file and the YAML path, and the network's `learning_rate` fallback.
 pub struct RuleKwargs<'a> {
-    cx: &'a Cx<'a>,
-    map: &'a Mapping,
-    /// YAML path of the kwargs mapping (`projection_config.<...>.learning_rule_kwargs`).
-    path: String,
+    /// The mapping at `projection_config.<...>.learning_rule_kwargs`.
+    kw: Kwargs<'a>,
     /// `training_kwargs.learning_rate`, the fallback of rules without their own.
     network_lr: Option<f64>,
     /// Every population of the network (for kwargs naming one, e.g. `source: H1.E`).
@@ -998,7 +1152,7 @@ pub struct RuleKwargs<'a> {
 impl std::fmt::Debug for RuleKwargs<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RuleKwargs")
-            .field("path", &self.path)
+            .field("path", &self.kw.path)
             .finish_non_exhaustive()
     }
 }
@@ -1006,22 +1160,22 @@ impl std::fmt::Debug for RuleKwargs<'_> {
 impl RuleKwargs<'_> {
     /// Refuse any key not in `known`.
     pub fn known(&self, known: &[&str]) -> Result<()> {
-        self.cx.known_keys(self.map, &self.path, known)
+        self.kw.known(known, "this rule takes no keyword arguments")
     }
 
     /// An optional number.
     pub fn f64(&self, key: &str) -> Result<Option<f64>> {
-        self.cx.opt_f64(self.map, &self.path, key)
+        self.kw.f64(key)
     }
 
     /// An optional boolean.
     pub fn bool(&self, key: &str) -> Result<Option<bool>> {
-        self.cx.opt_bool(self.map, &self.path, key)
+        self.kw.bool(key)
     }
 
     /// An optional name (string).
     pub fn str(&self, key: &str) -> Result<Option<String>> {
-        self.cx.opt_str(self.map, &self.path, key)
+        self.kw.str(key)
     }
 
     /// An optional population named `<layer>.<population>` (e.g. `H1.E`), as its index in
@@ -1058,11 +1212,11 @@ impl RuleKwargs<'_> {
 
     /// An error at `learning_rule_kwargs.<key>`.
     pub fn error(&self, key: &str, message: impl Into<String>) -> Error {
-        self.cx.err(&self.cx.join(&self.path, key), message)
+        self.kw.error(key, message)
     }
 }
 
-/// Error context: the file name, and helpers that read typed values at a YAML path.
+/// Error context: the file name, and the YAML path of what is wrong.
 struct Cx<'a> {
     file: &'a str,
 }
@@ -1086,162 +1240,6 @@ impl Cx<'_> {
         } else {
             format!("{path}.{key}")
         }
-    }
-
-    fn kind(v: &Value) -> &'static str {
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Sequence(_) => "a list",
-            Value::Mapping(_) => "a mapping",
-            Value::Tagged(_) => "a tagged value",
-        }
-    }
-
-    fn mapping<'v>(&self, v: &'v Value, path: &str) -> Result<&'v Mapping> {
-        match v {
-            Value::Mapping(m) => Ok(m),
-            Value::Tagged(t) => Err(self.err(path, format!("unsupported YAML tag {}", t.tag))),
-            other => Err(self.err(
-                path,
-                format!("expected a mapping, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn seq<'v>(&self, v: &'v Value, path: &str) -> Result<&'v Vec<Value>> {
-        match v {
-            Value::Sequence(s) => Ok(s),
-            Value::Tagged(t) => Err(self.err(path, format!("unsupported YAML tag {}", t.tag))),
-            other => Err(self.err(
-                path,
-                format!("expected a list or tuple, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn key_str(&self, k: &Value, path: &str) -> Result<String> {
-        match k {
-            Value::String(s) => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
-            other => Err(self.err(
-                path,
-                format!("keys must be names, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn known_keys(&self, m: &Mapping, path: &str, known: &[&str]) -> Result<()> {
-        for k in m.keys() {
-            let k = self.key_str(k, path)?;
-            if !known.contains(&k.as_str()) {
-                let hint = if known.is_empty() {
-                    "this constraint takes no arguments".to_string()
-                } else {
-                    format!("expected one of: {}", known.join(", "))
-                };
-                return Err(self.err(
-                    &self.join(path, &k),
-                    format!("unknown key \"{k}\" ({hint})"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn required<'v>(&self, m: &'v Mapping, path: &str, key: &str) -> Result<&'v Value> {
-        m.get(key)
-            .ok_or_else(|| self.err(&self.join(path, key), "missing required key"))
-    }
-
-    fn number(&self, v: &Value, path: &str) -> Result<f64> {
-        match v {
-            Value::Number(n) => n
-                .as_f64()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| self.err(path, format!("expected a finite number, got {n}"))),
-            other => Err(self.err(
-                path,
-                format!("expected a number, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn opt_number(&self, v: &Value, path: &str) -> Result<Option<f64>> {
-        match v {
-            Value::Null => Ok(None),
-            v => self.number(v, path).map(Some),
-        }
-    }
-
-    fn string(&self, v: &Value, path: &str) -> Result<String> {
-        match v {
-            Value::String(s) => Ok(s.clone()),
-            other => Err(self.err(
-                path,
-                format!("expected a name (string), got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn opt_f64(&self, m: &Mapping, path: &str, key: &str) -> Result<Option<f64>> {
-        match m.get(key) {
-            None => Ok(None),
-            Some(v) => self.opt_number(v, &self.join(path, key)),
-        }
-    }
-
-    fn opt_str(&self, m: &Mapping, path: &str, key: &str) -> Result<Option<String>> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => self.string(v, &self.join(path, key)).map(Some),
-        }
-    }
-
-    fn opt_bool(&self, m: &Mapping, path: &str, key: &str) -> Result<Option<bool>> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(self.err(
-                &self.join(path, key),
-                format!("expected true or false, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn opt_usize(&self, m: &Mapping, path: &str, key: &str) -> Result<Option<usize>> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => self.nonneg_usize(v, &self.join(path, key)).map(Some),
-        }
-    }
-
-    fn nonneg_usize(&self, v: &Value, path: &str) -> Result<usize> {
-        match v {
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    usize::try_from(u).map_err(|_| self.err(path, format!("{u} is too large")))
-                } else if let Some(i) = n.as_i64() {
-                    Err(self.err(path, format!("must not be negative, got {i}")))
-                } else {
-                    Err(self.err(path, format!("expected a whole number, got {n}")))
-                }
-            }
-            other => Err(self.err(
-                path,
-                format!("expected a whole number, got {}", Self::kind(other)),
-            )),
-        }
-    }
-
-    fn positive_usize(&self, v: &Value, path: &str) -> Result<usize> {
-        let n = self.nonneg_usize(v, path)?;
-        if n == 0 {
-            return Err(self.err(path, "must be at least 1"));
-        }
-        Ok(n)
     }
 }
 
@@ -1270,6 +1268,128 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("256"), "{e}");
         let big = "#".repeat(limits::MAX_CONFIG_BYTES as usize + 1);
         assert!(check_yaml_size_and_nesting(&big, "f.yaml").is_err());
+    }
+
+    /// Values of the wrong YAML type are refused at their path, in the words of the other errors.
+    #[test]
+    fn wrong_types_are_refused_at_their_path() {
+        let g = std::fs::read_to_string(figure3_config_path()).unwrap();
+        let h1e = "layer_config.H1.E";
+        let h1e_input = "projection_config.H1.E.Input.E";
+        for (from, to, path, message) in [
+            (
+                "size: 500",
+                "size: !foo 500",
+                format!("{h1e}.size"),
+                "expected a whole number, got a tagged value",
+            ),
+            (
+                "size: 500",
+                "size: 5.5",
+                format!("{h1e}.size"),
+                "expected a whole number, got 5.5",
+            ),
+            (
+                "size: 500",
+                "size: [1, 2]",
+                format!("{h1e}.size"),
+                "expected a whole number, got a list",
+            ),
+            (
+                "size: 500",
+                "size: null",
+                format!("{h1e}.size"),
+                "expected a whole number, got null",
+            ),
+            (
+                "size: 500",
+                "size: 500\n      [a]: 1",
+                format!("{h1e}:"),
+                "keys must be names, got a list",
+            ),
+            (
+                "size: 500",
+                "size: 500\n      sise: !x 3",
+                format!("{h1e}.sise"),
+                "unknown key \"sise\" (expected one of: size,",
+            ),
+            (
+                "size: 500",
+                "size: 500\n      activation_kwargs: !t {}",
+                format!("{h1e}.activation_kwargs"),
+                "unsupported YAML tag !t",
+            ),
+            (
+                "tau: 3",
+                "tau: .inf",
+                "training_kwargs.tau".into(),
+                "expected a finite number, got .inf",
+            ),
+            (
+                "weight_bounds: !!python/tuple",
+                "weight_bounds: !tuple",
+                format!("{h1e_input}.weight_bounds"),
+                "unsupported YAML tag !tuple",
+            ),
+            (
+                "          - 0\n          - null",
+                "          - 0\n          - x",
+                format!("{h1e_input}.weight_bounds[1]"),
+                "expected a number, got a string",
+            ),
+            (
+                "relu_gate: true",
+                "relu_gate: [true]",
+                format!("{h1e_input}.learning_rule_kwargs.relu_gate"),
+                "expected true or false, got a list",
+            ),
+            (
+                "learning_rule: BP_like_2L",
+                "learning_rule: 7",
+                format!("{h1e_input}.learning_rule"),
+                "expected a name (string), got a number",
+            ),
+            (
+                "  Input:\n",
+                "  Input: 3\n  Other:\n",
+                "layer_config.Input".into(),
+                "expected a mapping, got a number",
+            ),
+            (
+                "layer_config:",
+                "!top\nlayer_config:",
+                "(top level)".into(),
+                "unsupported YAML tag !top",
+            ),
+            // The caps, in the checking step, before anything is allocated.
+            (
+                "size: 500",
+                "size: 1000000000000",
+                format!("{h1e}.size"),
+                "units is more than the limit of",
+            ),
+            (
+                "forward_steps: 15",
+                "forward_steps: 1000000000000",
+                "training_kwargs.forward_steps".into(),
+                "is more than the limit of",
+            ),
+        ] {
+            assert!(g.contains(from), "{from:?} not in the config");
+            let e = NetworkSpec::from_yaml_str(&g.replacen(from, to, 1), "n", "f.yaml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("f.yaml: {path}")) && e.contains(message),
+                "{to:?}: {e}"
+            );
+        }
+        let two_ones =
+            "layer_config:\n  1: {E: {size: 4}}\n  '1': {E: {size: 2}}\nprojection_config: {}\n";
+        let e = NetworkSpec::from_yaml_str(two_ones, "n", "f.yaml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "f.yaml: layer_config.1: key \"1\" is given twice");
     }
 
     pub(crate) fn figure3_config_path() -> std::path::PathBuf {

@@ -179,7 +179,7 @@ impl Sweep {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let name = path.display().to_string();
-        let de = serde_yaml::Deserializer::from_str(&text);
+        let de = serde_yaml_ng::Deserializer::from_str(&text);
         let file: SweepFile = deserialize_yaml(de, &name)?;
         let base = path
             .parent()
@@ -351,7 +351,7 @@ impl Sweep {
             }
             return Ok(());
         }
-        let text = serde_yaml::to_string(&self.resolved)
+        let text = serde_yaml_ng::to_string(&self.resolved)
             .map_err(|e| Error::invalid("sweep", format!("cannot serialise: {e}")))?;
         write_atomic(&path, text.as_bytes())
     }
@@ -364,7 +364,7 @@ impl Sweep {
 
 /// Deserialise with the YAML path of the offending key in the error.
 fn deserialize_yaml<'de, T: Deserialize<'de>>(
-    de: serde_yaml::Deserializer<'de>,
+    de: serde_yaml_ng::Deserializer<'de>,
     file: &str,
 ) -> Result<T> {
     T::deserialize(de).map_err(|e| {
@@ -409,7 +409,7 @@ mod tests {
 
     fn file(yaml: &str) -> Result<Sweep> {
         let f: SweepFile =
-            serde_yaml::from_str(yaml).map_err(|e| Error::invalid("yaml", e.to_string()))?;
+            serde_yaml_ng::from_str(yaml).map_err(|e| Error::invalid("yaml", e.to_string()))?;
         Sweep::from_parts(f, &config_dir(), "t", "test.yaml")
     }
 
@@ -483,6 +483,6 @@ mod tests {
             }
         }
         // unknown keys are refused by the YAML layer
-        assert!(serde_yaml::from_str::<SweepFile>("configs: []\nsteps: 1\nstep: 2\n").is_err());
+        assert!(serde_yaml_ng::from_str::<SweepFile>("configs: []\nsteps: 1\nstep: 2\n").is_err());
     }
 }
