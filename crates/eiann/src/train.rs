@@ -519,7 +519,11 @@ mod tests {
                 let (x, t) = sample(s * 7 + seed as usize % 5);
                 let a = fast.train_step(&x, &t).unwrap();
                 let b = plain.train_step(&x, &t).unwrap();
-                assert_eq!(a.to_bits(), b.to_bits(), "{stem}: loss, seed {seed} step {s}");
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "{stem}: loss, seed {seed} step {s}"
+                );
             }
             for (k, (a, b)) in fast
                 .projections()
@@ -527,7 +531,10 @@ mod tests {
                 .zip(plain.projections())
                 .enumerate()
             {
-                assert!(bits(a) == bits(b), "{stem}, seed {seed}: projection {k} differs");
+                assert!(
+                    bits(a) == bits(b),
+                    "{stem}, seed {seed}: projection {k} differs"
+                );
             }
             assert!(
                 fast.projections()

@@ -550,6 +550,8 @@ mod avx2 {
 /// `subtract`), each result passed through `clamp` (`Bounds::apply`) when given — the clamp of the
 /// constraint pass, fused into the update. Columns with `b_j == 0` are skipped (their increments are
 /// ±0); `changed(j)` is called for every column that was updated, in increasing order.
+// Kernels take slices and plain numbers only (no model types), hence the long argument list.
+#[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn outer_update(
     wt: &mut [f32],

@@ -142,11 +142,11 @@ mod tests {
         let mut net = Network::new(s, 7);
         let x = [0.5f32, 1.0, 0.25];
         let target = [1.0f32, 0.0];
-        let before = crate::dynamics::mse_loss(&net.forward(&x, None).expect("fwd").to_vec(), &target);
+        let before = crate::dynamics::mse_loss(net.forward(&x, None).expect("fwd"), &target);
         net.update_forward_state(None).expect("snapshot");
         net.backward(&target, false, None).expect("backward");
         assert!(net.gradient("OutputE_InputE").expect("name").is_some());
-        let after = crate::dynamics::mse_loss(&net.forward(&x, None).expect("fwd").to_vec(), &target);
+        let after = crate::dynamics::mse_loss(net.forward(&x, None).expect("fwd"), &target);
         assert!(after < before, "{after} !< {before}");
     }
 }

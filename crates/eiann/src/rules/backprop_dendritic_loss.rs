@@ -28,7 +28,10 @@ impl LearningRule for BackpropDendriticLoss {
     fn from_kwargs(kw: &RuleKwargs<'_>) -> Result<Self> {
         kw.known(&["learning_rate", "source"])?;
         let source = kw.population("source")?.ok_or_else(|| {
-            kw.error("source", "missing (expected <layer>.<population>, e.g. H1.E)")
+            kw.error(
+                "source",
+                "missing (expected <layer>.<population>, e.g. H1.E)",
+            )
         })?;
         Ok(BackpropDendriticLoss {
             learning_rate: kw.learning_rate()?,
