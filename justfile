@@ -55,8 +55,8 @@ lab: setup
 # Execute every notebook headlessly (kernel `rust`, the one `just lab` uses), save them with their outputs,
 # regenerate figures/, fail on any error; prints the wall time of each notebook
 figures: setup
-    .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_rate_dynamics.ipynb notebooks/figure3_spiking.ipynb notebooks/figure3_population.ipynb
-    for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram agreement_vs_max_rate; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
+    .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_rate_dynamics.ipynb notebooks/figure3_spiking.ipynb notebooks/figure3_population.ipynb notebooks/figure3_dendI.ipynb
+    for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram agreement_vs_max_rate Fig3_dendI_ci Fig3_dendI_ci_heatmaps Fig3_dendI_ci_accuracy Fig3_dendI_ci_dendritic_state Fig3_dendI_ci_angle Fig3_dendI_ci_selectivity; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
     echo "figures/: all panels present"
 
 # The notebook runner's own tests: small notebooks with a `?` error, a panic, a compile error, a failed assert,
@@ -82,6 +82,14 @@ figure3-sweep: (sweep "sweeps/figure3_dendI.yaml")
 
 # The reduced Figure 3 sweep (2 seed pairs, 600 steps; for a CI run of the figure)
 figure3-sweep-ci: (sweep "sweeps/figure3_dendI_ci.yaml")
+
+# The published Figure 3 at full size: sweeps/figure3_dendI.yaml (5K, 5M, 5J × 5 seed pairs × 20,000 steps, ≈ 75 min
+# on 2 cores, resumable), then notebooks/figure3_dendI.ipynb on it (figures/Fig3_dendI*). `just figures` and CI draw
+# the reduced sweep (figure3_dendI_ci.yaml: 2 seed pairs × 600 steps).
+figure3-dendI-full: setup figure3-sweep
+    EIANN_FIG3_SWEEP=sweeps/figure3_dendI.yaml .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_dendI.ipynb
+    for f in Fig3_dendI Fig3_dendI_heatmaps Fig3_dendI_accuracy Fig3_dendI_dendritic_state Fig3_dendI_angle Fig3_dendI_selectivity; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
+    echo "figures/: the full Figure 3 (Fig3_dendI) present"
 
 # Single-node Slurm cluster on this machine: submit a 2-run sweep as a job array, collect, check, stop
 slurm-test: data

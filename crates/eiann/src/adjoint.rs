@@ -51,7 +51,7 @@
 
 use crate::config::{Activation, Compartment, Direction, NetworkSpec};
 use crate::error::{Error, Result};
-use crate::network::Projection;
+use crate::network::{Network, Projection};
 
 /// Every population's activity over the last forward steps, as the adjoint needs it: rows for steps
 /// `T0 − 1 ..= T − 1` with `T0 = T − depth` (step −1 is the reset activity `f(bias)`).
@@ -170,6 +170,42 @@ pub struct Seed<'a> {
     pub population: usize,
     pub step: usize,
     pub grad: &'a [f32],
+}
+
+/// The autograd rules' refusal when the forward phase recorded no step to differentiate.
+pub(crate) fn require_tape(net: &Network, rule: &'static str) -> Result<()> {
+    if net.tape.depth() == 0 {
+        return Err(Error::invalid(
+            rule,
+            "no forward step was recorded for the gradient (backward_steps is 0)",
+        ));
+    }
+    Ok(())
+}
+
+/// One `optimizer.step()` of the autograd rules (`Backprop`, `Backprop_DendriticLoss`): the gradients of
+/// the `wanted` projections from `seeds` ([`gradients`]), then SGD on each with its own rule's learning
+/// rate (its parameter group in EIANN's optimizer). `grads` is the network's reusable gradient store.
+pub(crate) fn descend(
+    net: &mut Network,
+    seeds: &[Seed<'_>],
+    wanted: &[bool],
+    grads: &mut [Vec<f32>],
+) {
+    gradients(
+        &net.spec,
+        &net.projections,
+        &mut net.tape,
+        seeds,
+        wanted,
+        grads,
+    );
+    for (k, ps) in net.spec.projections.iter().enumerate() {
+        if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
+            sgd_step(&mut net.projections[k].wt, &grads[k], lr);
+            net.projections[k].changes.mark_all();
+        }
+    }
 }
 
 /// `(∂L/∂W)` for every projection with `wanted[k]`, written pre-major into `grads[k]` (overwritten; other

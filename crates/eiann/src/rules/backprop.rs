@@ -8,9 +8,9 @@
 //! It is also EIANN's default rule: a projection without a `learning_rule` key gets it.
 
 use super::{LearningRule, Refusal, RuleKwargs, Supervision};
-use crate::adjoint::{gradients, mse_grad, sgd_step, Seed};
+use crate::adjoint::{descend, mse_grad, require_tape, Seed};
 use crate::config::{Activation, NetworkSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::network::Network;
 
 /// Settings of `Backprop`.
@@ -73,12 +73,7 @@ pub fn check_differentiable(
 /// each moves with its own rule's learning rate (its parameter group in the network optimizer).
 fn backward(net: &mut Network, sup: &mut Supervision<'_>) -> Result<()> {
     let out = net.spec.output;
-    if net.tape.depth() == 0 {
-        return Err(Error::invalid(
-            "Backprop",
-            "no forward step was recorded for the gradient (backward_steps is 0)",
-        ));
-    }
+    require_tape(net, "Backprop")?;
     let wanted: Vec<bool> = net
         .spec
         .projections
@@ -95,20 +90,7 @@ fn backward(net: &mut Network, sup: &mut Supervision<'_>) -> Result<()> {
     }];
     let mut grads = std::mem::take(&mut net.grads);
     grads.resize(net.projections.len(), Vec::new());
-    gradients(
-        &net.spec,
-        &net.projections,
-        &mut net.tape,
-        &seeds,
-        &wanted,
-        &mut grads,
-    );
-    for (k, ps) in net.spec.projections.iter().enumerate() {
-        if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
-            sgd_step(&mut net.projections[k].wt, &grads[k], lr);
-            net.projections[k].changes.mark_all();
-        }
-    }
+    descend(net, &seeds, &wanted, &mut grads);
     net.grads = grads;
     net.weights_changed();
     Ok(())

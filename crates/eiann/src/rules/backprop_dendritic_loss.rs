@@ -6,7 +6,7 @@
 //! ∂L_S/∂W` happens in the backward method; the rule has no `step()`.
 
 use super::{LearningRule, Refusal, Rule, RuleKwargs, Supervision};
-use crate::adjoint::{dendritic_loss_seeds, gradients, sgd_step, Seed};
+use crate::adjoint::{dendritic_loss_seeds, descend, require_tape, Seed};
 use crate::config::{Compartment, NetworkSpec};
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -51,12 +51,7 @@ impl LearningRule for BackpropDendriticLoss {
 /// `Backprop_DendriticLoss.backward`: the local optimizers in the order their first projection is met
 /// walking the non-input layers top-down (Output, H2, H1), each: zero_grad, `L_S.backward()`, step.
 fn backward(net: &mut Network, _sup: &mut Supervision<'_>) -> Result<()> {
-    if net.tape.depth() == 0 {
-        return Err(Error::invalid(
-            "Backprop_DendriticLoss",
-            "no forward step was recorded for the gradient (backward_steps is 0)",
-        ));
-    }
+    require_tape(net, "Backprop_DendriticLoss")?;
     let mut sources: Vec<usize> = Vec::new();
     for layer in &net.reversed_layers {
         for &pi in layer {
@@ -103,20 +98,7 @@ fn backward(net: &mut Network, _sup: &mut Supervision<'_>) -> Result<()> {
                 grad: v,
             })
             .collect();
-        gradients(
-            &net.spec,
-            &net.projections,
-            &mut net.tape,
-            &seeds,
-            &wanted,
-            &mut grads,
-        );
-        for (k, ps) in net.spec.projections.iter().enumerate() {
-            if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
-                sgd_step(&mut net.projections[k].wt, &grads[k], lr);
-                net.projections[k].changes.mark_all();
-            }
-        }
+        descend(net, &seeds, &wanted, &mut grads);
     }
     net.grads = grads;
     net.weights_changed();
