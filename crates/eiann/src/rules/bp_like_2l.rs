@@ -49,23 +49,11 @@ impl LearningRule for BpLike2L {
             "relu_gate",
             "forward_only",
         ])?;
-        if kw.bool("stochastic")?.unwrap_or(false) {
-            return Err(kw.error(
-                "stochastic",
-                "stochastic plateau selection (torch.bernoulli) is not supported; use false",
-            ));
-        }
-        let max_pop_fraction = kw.f64("max_pop_fraction")?.unwrap_or(1.0);
-        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
-            return Err(kw.error(
-                "max_pop_fraction",
-                format!("must be in (0, 1], got {max_pop_fraction}"),
-            ));
-        }
+        let plateaus = Selection::from_kwargs(kw)?;
         Ok(BpLike2L {
             learning_rate: kw.learning_rate()?,
-            max_pop_fraction,
-            relu_gate: kw.bool("relu_gate")?.unwrap_or(false),
+            max_pop_fraction: plateaus.max_pop_fraction,
+            relu_gate: plateaus.relu_gate,
             forward_only: kw.bool("forward_only")?.unwrap_or(false),
         })
     }

@@ -7,6 +7,8 @@
 //! ceil(max_pop_fraction · size)` at most the `K` largest positive and the `K` most negative values are
 //! kept (deterministic selection; stable sorts by `L` descending). `dend_to_soma = plateau`.
 
+use super::RuleKwargs;
+use crate::error::Result;
 use crate::network::PopulationState;
 
 /// Settings the selection reads from the population's first DTP projection.
@@ -16,6 +18,30 @@ pub(crate) struct Selection {
     pub max_pop_fraction: f64,
     /// Zero the plateau of units whose forward activity is 0.
     pub relu_gate: bool,
+}
+
+impl Selection {
+    /// The kwargs every DTP rule reads for its plateaus: `max_pop_fraction` in (0, 1] (default 1),
+    /// `relu_gate` (default false); `stochastic: true` (torch.bernoulli selection) is refused.
+    pub(crate) fn from_kwargs(kw: &RuleKwargs<'_>) -> Result<Selection> {
+        if kw.bool("stochastic")?.unwrap_or(false) {
+            return Err(kw.error(
+                "stochastic",
+                "stochastic plateau selection (torch.bernoulli) is not supported; use false",
+            ));
+        }
+        let max_pop_fraction = kw.f64("max_pop_fraction")?.unwrap_or(1.0);
+        if !(max_pop_fraction > 0.0 && max_pop_fraction <= 1.0) {
+            return Err(kw.error(
+                "max_pop_fraction",
+                format!("must be in (0, 1], got {max_pop_fraction}"),
+            ));
+        }
+        Ok(Selection {
+            max_pop_fraction,
+            relu_gate: kw.bool("relu_gate")?.unwrap_or(false),
+        })
+    }
 }
 
 /// The plateau (and `dend_to_soma`) of population `p` from its current dendritic state (hidden) or from
