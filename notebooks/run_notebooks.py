@@ -17,7 +17,7 @@ For each notebook:
   default (variables survive a panic);
 * runs every cell, stops at the first failing one and saves the notebook in place with its outputs (also
   when it fails). A notebook FAILS on any of: an `error` output (compile errors, evcxr's `Err`), any text a
-  cell writes to stderr (evcxr reports a `?` error, a panic or a dead child process there and still
+  cell writes to stderr, also text evcxr forwards after the cell reported finished (`StderrWatch`; evcxr reports a `?` error, a panic or a dead child process there and still
   answers "ok"), a panic or compiler error in any output text, a dead kernel, a timeout;
 * keeps saved notebooks stable, so rerunning unchanged code leaves `git diff` empty: no execution-timing
   metadata, and the numbers of output lines that start with `timing:` (wall times, which vary per run)
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import queue
 import os
 import re
 import sys
@@ -44,6 +45,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
 
 KERNEL = "rust"
 HERE = Path(__file__).resolve().parent
@@ -127,6 +129,83 @@ def lanes_of(paths: list[Path], jobs: int) -> list[list[Path]]:
     return lanes
 
 
+SYNC_MARK = "\x01eiann-runner-sync\x01"
+SYNC_CODE = 'eprintln!("\\u{1}eiann-runner-sync\\u{1}");'  # the Rust that writes SYNC_MARK to stderr
+
+
+class StderrWatch:
+    """Every stderr text the kernel sends, whatever request it answers, so that no text is lost.
+
+    evcxr forwards its child process's stderr from a thread, so text a cell wrote can reach the kernel's
+    output channel after the kernel reported the cell finished; nbclient then drops it (it reads only the
+    messages of the cell it is running). This wraps the client's iopub channel, keeps every stderr
+    stream message with the request it answers, and puts any text a cell's outputs lack back into that
+    cell (`attach_late`), so `problems` sees it. `sync` ends a run: it runs a cell that writes a marker
+    to the child's stderr — the same pipe, so everything written before it has been forwarded once the
+    marker arrives — and attaches what came late.
+    """
+
+    def __init__(self, client: NotebookClient):
+        self.client = client
+        self.cell = -1
+        self.cell_of: dict[str, int] = {}  # execute request id -> cell index
+        self.texts: list[tuple[str, str]] = []  # (request id, text) of every stderr stream message
+        self.attached: set[int] = set()
+        self.marked = False
+        kc = client.kc
+        assert kc is not None
+        execute, get_msg = kc.execute, kc.iopub_channel.get_msg
+
+        def execute_and_note(*args, **kwargs):
+            msg_id = execute(*args, **kwargs)
+            self.cell_of[msg_id] = self.cell
+            return msg_id
+
+        async def get_msg_and_note(*args, **kwargs):
+            msg = await ensure_async(get_msg(*args, **kwargs))
+            content = msg.get("content", {})
+            if msg.get("msg_type") == "stream" and content.get("name") == "stderr":
+                text = content.get("text", "")
+                if SYNC_MARK in text:
+                    self.marked = True
+                    text = text.replace(SYNC_MARK, "").strip("\n")
+                if text:
+                    self.texts.append((msg.get("parent_header", {}).get("msg_id", ""), text))
+            return msg
+
+        kc.execute = execute_and_note
+        kc.iopub_channel.get_msg = get_msg_and_note
+
+    def attach_late(self, nb) -> None:
+        """Add to each cell the stderr text it wrote that its outputs do not show."""
+        for i, (msg_id, text) in enumerate(self.texts):
+            cell = self.cell_of.get(msg_id)
+            if i in self.attached or cell is None or cell < 0:
+                continue
+            self.attached.add(i)
+            shown = "".join(o.get("text", "") for o in nb.cells[cell].get("outputs", []) if o.get("name") == "stderr")
+            if text.strip() and text.strip() not in shown:
+                nb.cells[cell].outputs.append(nbformat.v4.new_output("stream", name="stderr", text=text))
+
+    async def sync(self, nb, timeout: float = 60) -> None:
+        """Wait until the child's stderr has been forwarded up to a marker, then attach what came late."""
+        kc = self.client.kc
+        assert kc is not None
+        # Late text of the last code cell may come tagged with the marker's request: it belongs to that cell.
+        self.cell = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), default=-1)
+        kc.execute(SYNC_CODE, store_history=False)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.marked:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise RuntimeError(f"the stderr marker did not arrive within {timeout:.0f} s")
+            try:
+                await kc.iopub_channel.get_msg(timeout=left)
+            except queue.Empty:
+                continue
+        self.attach_late(nb)
+
+
 async def run_notebook(
     path: Path, timeout: int, startup_timeout: int, warm_only: bool = False
 ) -> tuple[bool, list[str]]:
@@ -165,10 +244,15 @@ async def run_notebook(
             )
             if "Preserve vars on panic: false" not in "".join(seen):
                 return False, [f"kernel did not confirm preserve_vars_on_panic = false: {seen!r}"]
+            stderr = StderrWatch(client)
             for index, cell in enumerate(nb.cells):
+                stderr.cell = index
                 await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                stderr.attach_late(nb)
                 if problems(nb):
                     break  # a `?` error or panic answered "ok": stop here as for any failing cell
+            else:
+                await stderr.sync(nb)
     except CellTimeoutError as e:
         ok = False
         messages.append(f"cell timed out after {timeout} s: {str(e).splitlines()[0][:200]}")

@@ -98,8 +98,7 @@ def test_dead_kernel_child_fails(tmp_path):
 
 
 def test_stderr_text_fails(tmp_path):
-    # The cell goes on after writing (as real cells do), so evcxr has forwarded the text before the
-    # cell ends; see the next test for text written as the very last thing.
+    # Text written mid-cell; the next test writes it as the cell's very last act.
     path = notebook(
         tmp_path,
         'eprintln!("warning: something went wrong");\nstd::thread::sleep(std::time::Duration::from_millis(300));',
@@ -107,12 +106,9 @@ def test_stderr_text_fails(tmp_path):
     assert_fails(path, "wrote to stderr", "something went wrong")
 
 
-@pytest.mark.xfail(
-    reason="evcxr forwards a cell's stderr from a thread; text written as the cell's last act can arrive "
-    "after the kernel reports the cell finished, and nbclient drops it (known gap, issue 19)",
-    strict=False,
-)
 def test_stderr_text_at_the_very_end_fails(tmp_path):
+    # evcxr forwards stderr from a thread, so this text can arrive after the kernel reported the cell
+    # finished; the runner's StderrWatch keeps it and its closing marker waits for it.
     path = notebook(tmp_path, 'eprintln!("warning: something went wrong");')
     assert_fails(path, "wrote to stderr", "something went wrong")
 
