@@ -14,8 +14,8 @@
 //! presynaptic forward activity (`forward_prev_activity` for recurrent projections).
 
 use super::plateau::{self, Selection};
-use super::{LearningRule, Refusal, RuleKwargs, Supervision};
-use crate::config::{Compartment, Direction, NetworkSpec};
+use super::{LearningRule, Refusal, Rule, RuleKwargs, Supervision};
+use crate::config::{Compartment, NetworkSpec};
 use crate::dynamics::Phase;
 use crate::error::Result;
 use crate::network::Network;
@@ -62,48 +62,21 @@ impl LearningRule for BpLike2E {
     }
 
     fn step(&self, net: &mut Network, k: usize) {
-        let clamp = net.update_clamp(k);
-        let ps = &net.spec.projections[k];
-        let pre = &net.pops[ps.pre];
-        let src = match ps.direction {
-            Direction::Forward => &pre.forward_activity,
-            Direction::Recurrent => &pre.forward_prev_activity,
-        };
-        let b = &mut net.scratch_y[..src.len()];
-        for (v, &x) in b.iter_mut().zip(src) {
-            *v = x.clamp(0.0, 1.0);
-        }
-        let a = &net.pops[ps.post].plateau;
-        net.projections[k].outer_update(a, b, self.learning_rate as f32, false, clamp);
+        plateau::update_weights(net, k, self.learning_rate, true);
     }
-}
-
-/// The plateau settings of every population that owns a `BP_like_2E` projection (its first one).
-fn nudged_populations(spec: &NetworkSpec) -> Vec<Option<Selection>> {
-    let mut sel = vec![None; spec.populations.len()];
-    for p in &spec.projections {
-        if let super::Rule::BpLike2E(r) = p.rule {
-            sel[p.post].get_or_insert(Selection {
-                max_pop_fraction: r.max_pop_fraction,
-                relu_gate: r.relu_gate,
-            });
-        }
-    }
-    sel
 }
 
 /// `BP_like_2E.backward(network, output, target)`: the instantaneous nudge (module docs).
 fn supervised_phase(net: &mut Network, sup: &mut Supervision<'_>) -> Result<()> {
-    let nudged = nudged_populations(&net.spec);
     let out = net.spec.output;
     net.start_supervised_phase();
-    for (pi, sel) in nudged.iter().enumerate() {
-        if sel.is_some() {
-            let p = &mut net.pops[pi];
-            p.plateau.fill(0.0);
-            p.dend_to_soma.fill(0.0);
-        }
-    }
+    let nudged = plateau::nudged_populations(net, |rule| match rule {
+        Rule::BpLike2E(r) => Some(Selection {
+            max_pop_fraction: r.max_pop_fraction,
+            relu_gate: r.relu_gate,
+        }),
+        _ => None,
+    });
     let layers = std::mem::take(&mut net.reversed_layers);
     for layer in &layers {
         for &pi in layer {

@@ -18,8 +18,8 @@
 //! forward-phase values with `forward_only`.
 
 use super::plateau::{self, Selection};
-use super::{LearningRule, RuleKwargs, Supervision};
-use crate::config::{Compartment, Direction, NetworkSpec};
+use super::{LearningRule, Rule, RuleKwargs, Supervision};
+use crate::config::{Compartment, NetworkSpec};
 use crate::dynamics::Phase;
 use crate::error::Result;
 use crate::network::Network;
@@ -70,51 +70,21 @@ impl LearningRule for BpLike2L {
     }
 
     fn step(&self, net: &mut Network, k: usize) {
-        let clamp = net.update_clamp(k);
-        let ps = &net.spec.projections[k];
-        let pre = &net.pops[ps.pre];
-        let src = match (self.forward_only, ps.direction) {
-            (false, Direction::Forward) => &pre.activity,
-            (false, Direction::Recurrent) => &pre.prev_activity,
-            (true, Direction::Forward) => &pre.forward_activity,
-            (true, Direction::Recurrent) => &pre.forward_prev_activity,
-        };
-        let b = &mut net.scratch_y[..src.len()];
-        for (v, &x) in b.iter_mut().zip(src) {
-            *v = x.clamp(0.0, 1.0);
-        }
-        let a = &net.pops[ps.post].plateau;
-        net.projections[k].outer_update(a, b, self.learning_rate as f32, false, clamp);
+        plateau::update_weights(net, k, self.learning_rate, self.forward_only);
     }
-}
-
-/// The plateau settings of every population that owns a `BP_like_2L` projection (its first one, as in
-/// EIANN, where the population "shares" that projection's `backward`).
-fn nudged_populations(spec: &NetworkSpec) -> Vec<Option<Selection>> {
-    let mut sel = vec![None; spec.populations.len()];
-    for p in &spec.projections {
-        if let super::Rule::BpLike2L(r) = p.rule {
-            sel[p.post].get_or_insert(Selection {
-                max_pop_fraction: r.max_pop_fraction,
-                relu_gate: r.relu_gate,
-            });
-        }
-    }
-    sel
 }
 
 /// `BP_like_2L.backward(network, output, target)`: the supervised phase (module docs).
 fn supervised_phase(net: &mut Network, sup: &mut Supervision<'_>) -> Result<()> {
-    let nudged = nudged_populations(&net.spec);
     let out = net.spec.output;
     net.start_supervised_phase();
-    for (pi, sel) in nudged.iter().enumerate() {
-        if sel.is_some() {
-            let p = &mut net.pops[pi];
-            p.plateau.fill(0.0);
-            p.dend_to_soma.fill(0.0);
-        }
-    }
+    let nudged = plateau::nudged_populations(net, |rule| match rule {
+        Rule::BpLike2L(r) => Some(Selection {
+            max_pop_fraction: r.max_pop_fraction,
+            relu_gate: r.relu_gate,
+        }),
+        _ => None,
+    });
     let steps = net.spec.forward_steps;
     let layers = std::mem::take(&mut net.reversed_layers);
     for t in 0..steps {

@@ -7,9 +7,10 @@
 //! ceil(max_pop_fraction · size)` at most the `K` largest positive and the `K` most negative values are
 //! kept (deterministic selection; stable sorts by `L` descending). `dend_to_soma = plateau`.
 
-use super::RuleKwargs;
+use super::{Rule, RuleKwargs};
+use crate::config::Direction;
 use crate::error::Result;
-use crate::network::PopulationState;
+use crate::network::{Network, PopulationState};
 
 /// Settings the selection reads from the population's first DTP projection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +43,50 @@ impl Selection {
             relu_gate: kw.bool("relu_gate")?.unwrap_or(false),
         })
     }
+}
+
+/// The start of a DTP rule's supervised phase: the plateau settings of every population that owns a
+/// projection whose rule `settings` picks (its first such projection, as in EIANN, where the population
+/// "shares" that projection's `backward`), with those populations' plateau and `dend_to_soma` zeroed.
+pub(crate) fn nudged_populations(
+    net: &mut Network,
+    settings: impl Fn(&Rule) -> Option<Selection>,
+) -> Vec<Option<Selection>> {
+    let mut sel = vec![None; net.spec.populations.len()];
+    for p in &net.spec.projections {
+        if let Some(s) = settings(&p.rule) {
+            sel[p.post].get_or_insert(s);
+        }
+    }
+    for (pi, s) in sel.iter().enumerate() {
+        if s.is_some() {
+            let p = &mut net.pops[pi];
+            p.plateau.fill(0.0);
+            p.dend_to_soma.fill(0.0);
+        }
+    }
+    sel
+}
+
+/// The DTP weight update of projection `k`: `W += lr · plateau_post ⊗ clamp(x_pre, 0, 1)`, with `x_pre` the
+/// presynaptic forward-phase activity (`forward_only`) or its activity after the supervised phase (a
+/// recurrent projection reads the previous step's), clamped into the projection's bounds in the same pass.
+pub(crate) fn update_weights(net: &mut Network, k: usize, learning_rate: f64, forward_only: bool) {
+    let clamp = net.update_clamp(k);
+    let ps = &net.spec.projections[k];
+    let pre = &net.pops[ps.pre];
+    let src = match (forward_only, ps.direction) {
+        (false, Direction::Forward) => &pre.activity,
+        (false, Direction::Recurrent) => &pre.prev_activity,
+        (true, Direction::Forward) => &pre.forward_activity,
+        (true, Direction::Recurrent) => &pre.forward_prev_activity,
+    };
+    let b = &mut net.scratch_y[..src.len()];
+    for (v, &x) in b.iter_mut().zip(src) {
+        *v = x.clamp(0.0, 1.0);
+    }
+    let a = &net.pops[ps.post].plateau;
+    net.projections[k].outer_update(a, b, learning_rate as f32, false, clamp);
 }
 
 /// The plateau (and `dend_to_soma`) of population `p` from its current dendritic state (hidden) or from
