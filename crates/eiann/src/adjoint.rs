@@ -51,6 +51,7 @@
 
 use crate::config::{Activation, Compartment, Direction, NetworkSpec};
 use crate::error::{Error, Result};
+use crate::fast::Speed;
 use crate::network::{Network, Projection};
 
 /// Every population's activity over the last forward steps, as the adjoint needs it: rows for steps
@@ -192,12 +193,17 @@ pub(crate) fn descend(
     wanted: &[bool],
     grads: &mut [Vec<f32>],
 ) {
-    gradients(
+    let live = match net.speed() {
+        Speed::Fast => support(&net.spec, wanted),
+        Speed::Reference => vec![true; net.spec.populations.len()],
+    };
+    gradients_over(
         &net.spec,
         &net.projections,
         &mut net.tape,
         seeds,
         wanted,
+        &live,
         grads,
     );
     for (k, ps) in net.spec.projections.iter().enumerate() {
@@ -209,13 +215,59 @@ pub(crate) fn descend(
 }
 
 /// `(∂L/∂W)` for every projection with `wanted[k]`, written pre-major into `grads[k]` (overwritten; other
-/// entries untouched), by the recursion of the module docs from `seeds`.
+/// entries untouched), by the recursion of the module docs from `seeds`, through every population (the
+/// plain path; [`gradients_over`] with [`support`] gives the same bits with less work).
 pub fn gradients(
     spec: &NetworkSpec,
     weights: &[Projection],
     tape: &mut Tape,
     seeds: &[Seed<'_>],
     wanted: &[bool],
+    grads: &mut [Vec<f32>],
+) {
+    let every = vec![true; spec.populations.len()];
+    gradients_over(spec, weights, tape, seeds, wanted, &every, grads)
+}
+
+/// The populations whose adjoint can reach a wanted gradient: `P` is live when a wanted projection ends
+/// at `P` (its gradient reads `ū_P`), or when `P` reads, through a somatic projection of the sensory
+/// phase, a live non-input population `Q` (then `ā_Q += Wᵀ·ū_P` feeds `ū_Q`). The least fixed point of
+/// these two rules. Every value the recursion computes outside it is never read by a wanted gradient,
+/// so skipping it changes no bit. (In `Backprop_DendriticLoss`, 5M, only the DendI population of the
+/// source's layer is live: no somatic path leads from the excitatory or SomaI populations back to it.)
+pub fn support(spec: &NetworkSpec, wanted: &[bool]) -> Vec<bool> {
+    let mut live = vec![false; spec.populations.len()];
+    for (ps, _) in spec.projections.iter().zip(wanted).filter(|(_, &w)| w) {
+        live[ps.post] = true;
+    }
+    loop {
+        let mut grew = false;
+        for ps in &spec.projections {
+            if ps.compartment == Compartment::Soma
+                && ps.update_phase.in_forward()
+                && !spec.populations[ps.pre].is_input
+                && live[ps.pre]
+                && !live[ps.post]
+            {
+                live[ps.post] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            return live;
+        }
+    }
+}
+
+/// [`gradients`] restricted to the populations with `live[P]` (a superset of [`support`]): the adjoint
+/// of a population outside is neither computed nor propagated.
+pub fn gradients_over(
+    spec: &NetworkSpec,
+    weights: &[Projection],
+    tape: &mut Tape,
+    seeds: &[Seed<'_>],
+    wanted: &[bool],
+    live: &[bool],
     grads: &mut [Vec<f32>],
 ) {
     let depth = tape.depth;
@@ -234,7 +286,7 @@ pub fn gradients(
         a.fill(0.0);
     }
     for s in seeds {
-        if s.step < t0 || spec.populations[s.population].is_input {
+        if s.step < t0 || spec.populations[s.population].is_input || !live[s.population] {
             continue;
         }
         let n = tape.sizes[s.population];
@@ -251,7 +303,7 @@ pub fn gradients(
         let r = t - t0;
         for pi in (0..spec.populations.len()).rev() {
             let pop = &spec.populations[pi];
-            if pop.is_input {
+            if pop.is_input || !live[pi] {
                 continue;
             }
             let n = pop.size;
@@ -306,7 +358,7 @@ pub fn gradients(
                         }
                     }
                 }
-                if !spec.populations[q].is_input && read >= t0 as isize {
+                if !spec.populations[q].is_input && live[q] && read >= t0 as isize {
                     transpose_matvec(w, &tape.ubar[pi], &mut tmp);
                     let rq = read as usize - t0;
                     let m = w.pre_size;
@@ -429,6 +481,62 @@ mod tests {
         assert_eq!(w[0], -(2f32.powi(-11) + 2f32.powi(-24)));
         let two_roundings = 1.0 + (-(1.0 + e)) * (1.0 + e);
         assert_ne!(w[0], two_roundings);
+    }
+
+    fn config(stem: &str) -> NetworkSpec {
+        NetworkSpec::from_file(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/network_config/mnist")
+                .join(format!("{stem}.yaml")),
+        )
+        .expect("config")
+    }
+
+    fn live_names(spec: &NetworkSpec, wanted: &[bool]) -> Vec<String> {
+        support(spec, wanted)
+            .iter()
+            .zip(&spec.populations)
+            .filter(|(&l, _)| l)
+            .map(|(_, p)| p.fullname.clone())
+            .collect()
+    }
+
+    #[test]
+    fn support_of_the_dendritic_loss_is_its_dendi_population() {
+        let spec = config("20241113_EIANN_2_hidden_mnist_BP_like_config_5M_complete_optimized");
+        for (source, dendi) in [("H1E", "H1DendI"), ("H2E", "H2DendI")] {
+            let s = spec.population_index(source).expect("source");
+            let wanted: Vec<bool> = spec
+                .projections
+                .iter()
+                .map(|p| matches!(p.rule, crate::rules::Rule::BackpropDendriticLoss(r) if r.source == s))
+                .collect();
+            assert!(wanted.iter().any(|&w| w));
+            assert_eq!(live_names(&spec, &wanted), [dendi]);
+        }
+    }
+
+    #[test]
+    fn support_of_backprop_reaches_every_population_on_a_path() {
+        // bpDale G learns only E←E; SomaI feeds E somatically, so its adjoint is needed too.
+        let spec =
+            config("20231129_EIANN_2_hidden_mnist_bpDale_relu_SGD_config_G_complete_optimized");
+        let wanted: Vec<bool> = spec
+            .projections
+            .iter()
+            .map(|p| p.rule.requires_grad())
+            .collect();
+        let every: Vec<String> = spec
+            .populations
+            .iter()
+            .filter(|p| !p.is_input)
+            .map(|p| p.fullname.clone())
+            .collect();
+        assert_eq!(live_names(&spec, &wanted), every);
+        // Nothing wanted: nothing live.
+        assert!(support(&spec, &vec![false; wanted.len()])
+            .iter()
+            .all(|&l| !l));
     }
 
     #[test]
