@@ -21,7 +21,10 @@ For each notebook:
   answers "ok"), a panic or compiler error in any output text, a dead kernel, a timeout;
 * keeps saved notebooks stable, so rerunning unchanged code leaves `git diff` empty: no execution-timing
   metadata, and the numbers of output lines that start with `timing:` (wall times, which vary per run)
-  are replaced by `…` (the line itself stays, so the saved notebook still shows what was timed).
+  are replaced by `…` (the line itself stays, so the saved notebook still shows what was timed); output
+  lines that start with `progress:` (what this particular run did, e.g. "trained now" versus "found
+  finished") are shown while the cell runs and not saved, so a first run on a fresh clone and a rerun save
+  the same notebook.
 
 Notebooks with the same `:dep` lines share a lane (and its warm build folder) and run one after the other;
 lanes run side by side (`--jobs`, default: one per core). `--warm` runs only each lane's `:dep` cells, once:
@@ -62,6 +65,7 @@ FAILURE_PATTERNS = [
 ]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMING_LINE = re.compile(r"^(\s*timing:.*)$", re.MULTILINE)
+PROGRESS_LINE = re.compile(r"^\s*progress:.*(?:\n|$)", re.MULTILINE)
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?")
 
 
@@ -101,11 +105,20 @@ def problems(nb) -> list[str]:
 
 
 def stabilise(nb) -> None:
-    """Remove what changes between runs of unchanged code: timing metadata and timed numbers."""
+    """Remove what changes between runs of unchanged code: timing metadata, timed numbers and progress
+    lines (a stdout output left empty by them is dropped)."""
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                out["text"] = PROGRESS_LINE.sub("", out.get("text", ""))
+                if not out["text"]:
+                    continue
+            kept.append(out)
+        cell["outputs"] = kept
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
                 out["text"] = TIMING_LINE.sub(lambda m: NUMBER.sub("…", m.group(1)), out.get("text", ""))

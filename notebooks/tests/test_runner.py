@@ -71,6 +71,30 @@ def test_clean_notebook_passes_and_a_rerun_changes_nothing(tmp_path):
     assert path.read_bytes() == first
 
 
+def test_progress_lines_are_not_saved(tmp_path):
+    # What a run did (trained now, found finished) depends on the machine's state, not on the code: a first
+    # run and a rerun must save the same notebook. The cell decides by a file it creates itself.
+    marker = tmp_path / "done"
+    path = notebook(
+        tmp_path,
+        f"let marker = std::path::Path::new(\"{marker}\");\n"
+        "if marker.exists() { println!(\"progress: found finished\"); }\n"
+        "else { std::fs::write(marker, b\"x\").unwrap(); println!(\"progress: trained now\"); }\n"
+        "println!(\"runs: 1\");",
+        "println!(\"progress: only progress here\");",
+    )
+    res = run(path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    first = path.read_bytes()
+    nb = nbformat.read(path, as_version=4)
+    texts = ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert texts == ["runs: 1\n"], texts  # the progress lines are gone; an output left empty is dropped
+    assert marker.exists()
+    res = run(path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert path.read_bytes() == first
+
+
 def test_question_mark_error_fails(tmp_path):
     # evcxr prints the Err to stderr and still answers "ok" to the execute request.
     path = notebook(tmp_path, 'let n: i32 = "abc".parse()?;\nprintln!("{n}");')
