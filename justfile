@@ -56,7 +56,7 @@ lab: setup
 # regenerate figures/, fail on any error; prints the wall time of each notebook
 figures: setup
     .venv/bin/python notebooks/run_notebooks.py notebooks/figure3_rate_dynamics.ipynb notebooks/figure3_spiking.ipynb notebooks/figure3_population.ipynb notebooks/figure3_dendI.ipynb
-    for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram agreement_vs_max_rate Fig3_dendI_ci Fig3_dendI_ci_heatmaps Fig3_dendI_ci_accuracy Fig3_dendI_ci_dendritic_state Fig3_dendI_ci_angle Fig3_dendI_ci_selectivity; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
+    for f in rate_dynamics_example_H2E rate_dynamics_example_H2E_eiann_rs spiking_dynamics_H2E dendritic_state_rate_vs_spiking_H2E eligibility_trace_H1E_129 eligibility_trace_H1E_13 dw_agreement_pooled dw_pearson_r_histogram dw_agreement_networks agreement_vs_max_rate Fig3_dendI_ci Fig3_dendI_ci_heatmaps Fig3_dendI_ci_accuracy Fig3_dendI_ci_dendritic_state Fig3_dendI_ci_angle Fig3_dendI_ci_selectivity; do for e in png svg; do [ -s "figures/$f.$e" ] || { echo "missing figures/$f.$e" >&2; exit 1; }; done; done
     echo "figures/: all panels present"
 
 # Kernel start-up through a real Jupyter server (as JupyterLab opens a notebook): open + first two cells, then a

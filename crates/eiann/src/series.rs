@@ -66,6 +66,14 @@ impl DynamicsSeries {
     ) -> Result<DynamicsSeries> {
         let spec = net.spec();
         let steps = spec.forward_steps;
+        // A supervised phase that integrates no step (BP_like_2E's instantaneous nudge) records no
+        // backward activity at all: its result, the nudged activity, is a step change at the nudge and is
+        // held for the `steps` supervised rows (a choice of this crate; EIANN plots no such series).
+        let instantaneous = spec
+            .populations
+            .iter()
+            .zip(&rec.backward_activity)
+            .all(|(p, b)| p.is_input || b.is_empty());
         let mut activity = Vec::with_capacity(spec.populations.len());
         for (pi, p) in spec.populations.iter().enumerate() {
             let n = p.size;
@@ -82,8 +90,12 @@ impl DynamicsSeries {
                     ),
                 ));
             }
+            let held: Vec<f32>;
             let bwd: &[f32] = if p.is_input {
                 fwd
+            } else if instantaneous {
+                held = net.population_at(pi).activity[..n].repeat(steps);
+                &held
             } else {
                 &rec.backward_activity[pi]
             };
@@ -237,4 +249,80 @@ fn check_range(r: &std::ops::Range<usize>, n: usize) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::NetworkSpec;
+
+    fn network(stem: &str) -> Network {
+        let spec = NetworkSpec::from_file(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/network_config/mnist")
+                .join(format!("{stem}.yaml")),
+        )
+        .expect("config");
+        Network::new(spec, 66049)
+    }
+
+    fn blob() -> (Vec<f32>, Vec<f32>) {
+        let x: Vec<f32> = (0..784usize)
+            .map(|p| {
+                let (r, c) = ((p / 28) as i32 - 14, (p % 28) as i32 - 12);
+                if r * r + c * c < 40 {
+                    0.8
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut t = vec![0f32; 10];
+        t[3] = 1.0;
+        (x, t)
+    }
+
+    #[test]
+    fn an_instantaneous_nudge_is_held_through_the_supervised_half() {
+        // 5J (BP_like_2E): the supervised phase integrates nothing, so the series holds the nudged activity.
+        let mut net = network("20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized");
+        let (x, t) = blob();
+        let series =
+            DynamicsSeries::compute(&mut net, &x, &t, DendriteSeries::Figure).expect("series");
+        let steps = series.steps;
+        assert_eq!(steps, 15);
+        for name in ["H1E", "H2E", "OutputE"] {
+            let a = series.activity(name).expect("population");
+            assert_eq!(a.nrows(), 2 * steps);
+            let after = net
+                .population_at(net.spec().population_index(name).unwrap())
+                .activity
+                .clone();
+            for r in steps..2 * steps {
+                assert_eq!(a.row(r).to_vec(), after, "{name} row {r}");
+            }
+        }
+        // The output is nudged toward its target: the supervised rows differ from the last forward row.
+        let out = series.activity("OutputE").unwrap();
+        assert_ne!(out.row(steps - 1), out.row(steps));
+        // The dendritic state of H2E after the nudge reads the nudged output (top-down), so it changes too.
+        let d = series.dendrite("H2E").unwrap();
+        assert_ne!(d.row(steps - 1), d.row(steps + 1));
+        assert!(series.dendrite_crop("H2E", FIGURE_CROP).is_ok());
+    }
+
+    #[test]
+    fn an_integrated_supervised_phase_without_a_recording_is_refused() {
+        // 2L records every backward step with store_dynamics; a recording without them is an error.
+        let mut net = network("20240516_EIANN_2_hidden_mnist_BP_like_config_2L_complete_optimized");
+        let (x, t) = blob();
+        let mut rec = Recording::new(net.spec());
+        net.forward(&x, Some(&mut rec)).unwrap();
+        net.update_forward_state(Some(&mut rec)).unwrap();
+        net.backward(&t, true, Some(&mut rec)).unwrap();
+        assert!(DynamicsSeries::from_recording(&net, &rec, DendriteSeries::Figure).is_ok());
+        let out = net.spec().output;
+        rec.backward_activity[out].clear();
+        assert!(DynamicsSeries::from_recording(&net, &rec, DendriteSeries::Figure).is_err());
+    }
 }

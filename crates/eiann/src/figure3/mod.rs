@@ -470,6 +470,7 @@ pub fn agreement_over_samples(
     let plastic = format!("{population}_{plastic_pre}");
     let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
         Rule::BpLike2L(r) => r.learning_rate,
+        Rule::BpLike2E(r) => r.learning_rate,
         _ => 1.0,
     };
     let weights: Vec<Array2<f32>> = inputs

@@ -35,6 +35,12 @@ pub const CHECKPOINT_STEP: usize = 2999;
 /// The sample trained at [`CHECKPOINT_STEP`] with [`DATA_SEED`] (MNIST training image 30702).
 pub const PUBLISHED_SAMPLE: usize = 30702;
 
+/// The paper's main DTP network (`BP_like_2E`, learned dendritic inhibition; EIANN's documentation
+/// demonstrates DTP with it), relative to the repository root. The population notebook measures the
+/// spiking-vs-rate agreement on it too, trained from [`NETWORK_SEED`]/[`DATA_SEED`] for [`TRAIN_STEPS`].
+pub const DTP_5J_CONFIG: &str =
+    "data/network_config/mnist/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized.yaml";
+
 // ---- What the figure shows -----------------------------------------------------------------------
 
 /// The population whose units the figure shows.
