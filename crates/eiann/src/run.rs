@@ -45,7 +45,8 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// The Figure 3 run: seeds 66049/257, 3,000 steps, parameters every 100 steps.
+    /// The Figure 3 run (`just train`): seeds 66049/257, 3,000 steps, parameters every 100 steps,
+    /// validation every 1,000.
     pub fn figure3(config: impl Into<PathBuf>) -> RunSpec {
         RunSpec {
             config: config.into(),
@@ -54,7 +55,7 @@ impl RunSpec {
             steps: crate::figure3::params::TRAIN_STEPS,
             epochs: 1,
             checkpoint_every: Some(crate::figure3::params::CHECKPOINT_EVERY),
-            val_every: None,
+            val_every: Some(crate::figure3::params::VAL_EVERY),
             test: false,
             threads: 0,
             figure3_every: None,

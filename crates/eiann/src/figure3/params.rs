@@ -29,6 +29,8 @@ pub const DATA_SEED: u64 = 257;
 pub const TRAIN_STEPS: usize = 3000;
 /// Parameters are stored every this many steps (`param_history`).
 pub const CHECKPOINT_EVERY: usize = 100;
+/// The validation set is evaluated every this many steps (`just train`'s `--val-every`).
+pub const VAL_EVERY: usize = 1000;
 /// The checkpoint the notebook loads (`param_history[30]`, train step 2999); the sample shown is the
 /// one trained at this step.
 pub const CHECKPOINT_STEP: usize = 2999;
