@@ -29,6 +29,20 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The same step on the same starting weights every iteration (a fresh clone, not timed): a fixed
+    // workload, so two builds can be compared — the steps above keep training, so their weights (and
+    // cost) drift with the number of iterations criterion happens to run.
+    let mut k = 0;
+    g.bench_function("train_step_fixed", |b| {
+        b.iter_batched(
+            || {
+                k += 1;
+                (net.clone(), (k - 1) % xs.len())
+            },
+            |(mut n, s)| n.train_step(&xs[s], &ts[s]).expect("step"),
+            criterion::BatchSize::LargeInput,
+        )
+    });
     let mut fwd_net = net.clone();
     let mut j = 0;
     g.bench_function("forward_phase", |b| {
