@@ -19,8 +19,7 @@ use eiann::network::Network;
 use eiann::npz::Npz;
 use eiann::run::{train_run, RunSpec, COMPARISON_CONFIG};
 
-const CONFIG_5J: &str =
-    "data/network_config/mnist/20241009_EIANN_2_hidden_mnist_BP_like_config_5J_complete_optimized.yaml";
+use eiann::figure3::params::DTP_5J_CONFIG as CONFIG_5J;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -468,11 +468,10 @@ pub fn agreement_over_samples(
     let params = params::spiking_params(spec, population)?;
     let inputs = params::inputs(spec, population)?;
     let plastic = format!("{population}_{plastic_pre}");
-    let learning_rate = match spec.projections[spec.projection_index(&plastic)?].rule {
-        Rule::BpLike2L(r) => r.learning_rate,
-        Rule::BpLike2E(r) => r.learning_rate,
-        _ => 1.0,
-    };
+    let learning_rate = spec.projections[spec.projection_index(&plastic)?]
+        .rule
+        .learning_rate()
+        .unwrap_or(1.0);
     let weights: Vec<Array2<f32>> = inputs
         .iter()
         .map(|i| network.weight(&i.projection))
