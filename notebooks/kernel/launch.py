@@ -42,6 +42,43 @@ from pathlib import Path
 SLOTS = 4
 WAIT_FOR_WARM_S = 8.0
 
+# polars (the notebooks' small tables) is compiled without optimisation in the kernels' build folders:
+# evcxr builds every `:dep` crate at its opt-level 2, and polars at 2 cost 14.5 CPU-minutes of a fresh
+# population-notebook folder against 6.4 at 0 (measured side by side, 2026-12-02); the tables of a few
+# hundred rows do not notice. eiann, ndarray and the cell code keep evcxr's opt-level 2. Package names
+# that a folder does not use are ignored by cargo (no warning).
+POLARS_PACKAGES = (
+    "polars polars-arrow polars-arrow-format polars-async polars-buffer polars-compute polars-config "
+    "polars-core polars-dtype polars-error polars-expr polars-io polars-lazy polars-mem-engine polars-ooc "
+    "polars-ops polars-parquet polars-parquet-format polars-plan polars-row polars-schema polars-sql "
+    "polars-stream polars-time polars-utils"
+).split()
+
+
+def cargo_config_text() -> str:
+    lines = [
+        "# Written by notebooks/kernel/launch.py (rewritten when it differs): cargo settings for every kernel",
+        "# build folder below this folder (evcxr writes its own .cargo/config.toml inside each; cargo merges both).",
+    ]
+    for name in POLARS_PACKAGES:
+        lines += ["", f"[profile.dev.package.{name}]", "opt-level = 0"]
+    return "\n".join(lines) + "\n"
+
+
+def write_cargo_config(root: Path) -> None:
+    """`<root>/.cargo/config.toml` with the profile settings above, written only when it differs."""
+    path = root / ".cargo" / "config.toml"
+    text = cargo_config_text()
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"config.toml.{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a kernel starting beside this one reads the old or the new file
+
 
 def cache_root() -> Path:
     explicit = os.environ.get("EIANN_EVCXR_CACHE")
@@ -162,6 +199,7 @@ def main(argv: list[str]) -> None:
         env["LD_LIBRARY_PATH"] = libdir + (os.pathsep + old if old else "")
 
     root = cache_root()
+    write_cargo_config(root)
     pool = pool_name(session_notebook())
     folder, lock = take_slot(root, pool)
     if folder is None:
