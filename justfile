@@ -88,7 +88,7 @@ figure3-sweep: (sweep "sweeps/figure3_dendI.yaml")
 # The reduced Figure 3 sweep (2 seed pairs, 600 steps; for a CI run of the figure)
 figure3-sweep-ci: (sweep "sweeps/figure3_dendI_ci.yaml")
 
-# The published Figure 3 at full size: sweeps/figure3_dendI.yaml (5K, 5M, 5J × 5 seed pairs × 20,000 steps, ≈ 75 min
+# The published Figure 3 at full size: sweeps/figure3_dendI.yaml (5K, 5M, 5J × 5 seed pairs × 20,000 steps, ≈ 30 min
 # on 2 cores, resumable), then notebooks/figure3_dendI.ipynb on it (figures/Fig3_dendI*). `just figures` and CI draw
 # the reduced sweep (figure3_dendI_ci.yaml: 2 seed pairs × 600 steps).
 figure3-dendI-full: setup figure3-sweep
