@@ -38,7 +38,7 @@
 //! ## Summation orders (float32; PyTorch's own orders are BLAS's, so agreement is to ~1e-6 relative)
 //!
 //! * `Wᵀ·ū`: for each presynaptic unit `j`, `Σ_i W[i][j] ū_i` in increasing `i` over a contiguous column
-//!   of the pre-major weights ([`transpose_matvec`]), then added to `ā_Q` in the order the consumers are
+//!   of the pre-major weights ([`kernels::transpose_matvec`]), then added to `ā_Q` in the order the consumers are
 //!   visited (reverse update order; within a population, projection order). On PyTorch's own stored
 //!   activities this reproduces every fixture gradient bit for bit.
 //! * A weight's gradient sums its per-step contributions latest step first, as autograd's AccumulateGrad
@@ -51,7 +51,7 @@
 
 use crate::config::{Activation, Compartment, Direction, NetworkSpec};
 use crate::error::{Error, Result};
-use crate::fast::Speed;
+use crate::fast::{kernels, Speed};
 use crate::network::{Network, Projection};
 
 /// Every population's activity over the last forward steps, as the adjoint needs it: rows for steps
@@ -193,19 +193,28 @@ pub(crate) fn descend(
     wanted: &[bool],
     grads: &mut [Vec<f32>],
 ) {
-    let live = match net.speed() {
-        Speed::Fast => support(&net.spec, wanted),
-        Speed::Reference => vec![true; net.spec.populations.len()],
-    };
-    gradients_over(
-        &net.spec,
-        &net.projections,
-        &mut net.tape,
-        seeds,
-        wanted,
-        &live,
-        grads,
-    );
+    match net.speed() {
+        Speed::Fast => {
+            let live = support(&net.spec, wanted);
+            gradients_over(
+                &net.spec,
+                &net.projections,
+                &mut net.tape,
+                seeds,
+                wanted,
+                &live,
+                grads,
+            )
+        }
+        Speed::Reference => gradients(
+            &net.spec,
+            &net.projections,
+            &mut net.tape,
+            seeds,
+            wanted,
+            grads,
+        ),
+    }
     for (k, ps) in net.spec.projections.iter().enumerate() {
         if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
             sgd_step(&mut net.projections[k].wt, &grads[k], lr);
@@ -215,8 +224,10 @@ pub(crate) fn descend(
 }
 
 /// `(∂L/∂W)` for every projection with `wanted[k]`, written pre-major into `grads[k]` (overwritten; other
-/// entries untouched), by the recursion of the module docs from `seeds`, through every population (the
-/// plain path; [`gradients_over`] with [`support`] gives the same bits with less work).
+/// entries untouched), by the recursion of the module docs from `seeds`, through every population, with
+/// the plain formulas ([`kernels::transpose_matvec_plain`], the element loop of the outer products): the
+/// reference path. [`gradients_over`] with [`support`] gives the same bits with less work and the SIMD
+/// kernels.
 pub fn gradients(
     spec: &NetworkSpec,
     weights: &[Projection],
@@ -226,7 +237,16 @@ pub fn gradients(
     grads: &mut [Vec<f32>],
 ) {
     let every = vec![true; spec.populations.len()];
-    gradients_over(spec, weights, tape, seeds, wanted, &every, grads)
+    recursion(
+        spec,
+        weights,
+        tape,
+        seeds,
+        wanted,
+        &every,
+        grads,
+        Speed::Reference,
+    )
 }
 
 /// The populations whose adjoint can reach a wanted gradient: `P` is live when a wanted projection ends
@@ -260,7 +280,8 @@ pub fn support(spec: &NetworkSpec, wanted: &[bool]) -> Vec<bool> {
 }
 
 /// [`gradients`] restricted to the populations with `live[P]` (a superset of [`support`]): the adjoint
-/// of a population outside is neither computed nor propagated.
+/// of a population outside is neither computed nor propagated. Products by the SIMD kernels
+/// ([`kernels::transpose_matvec`], [`kernels::outer_accumulate`]), same bits.
 pub fn gradients_over(
     spec: &NetworkSpec,
     weights: &[Projection],
@@ -269,6 +290,21 @@ pub fn gradients_over(
     wanted: &[bool],
     live: &[bool],
     grads: &mut [Vec<f32>],
+) {
+    recursion(spec, weights, tape, seeds, wanted, live, grads, Speed::Fast)
+}
+
+/// The recursion of the module docs over the `live` populations; `speed` picks the kernels.
+#[allow(clippy::too_many_arguments)]
+fn recursion(
+    spec: &NetworkSpec,
+    weights: &[Projection],
+    tape: &mut Tape,
+    seeds: &[Seed<'_>],
+    wanted: &[bool],
+    live: &[bool],
+    grads: &mut [Vec<f32>],
+    speed: Speed,
 ) {
     let depth = tape.depth;
     if depth == 0 {
@@ -348,18 +384,32 @@ pub fn gradients_over(
                     let x = &tape.rows[q][((read - t0 as isize + 1) as usize) * w.pre_size..]
                         [..w.pre_size];
                     let u = &tape.ubar[pi];
-                    for (col, &xj) in grads[k].chunks_exact_mut(post).zip(x) {
-                        // A silent presynaptic unit adds exactly ±0: skipped (same values).
-                        if xj == 0.0 {
-                            continue;
-                        }
-                        for (g, &ui) in col.iter_mut().zip(u) {
-                            *g += ui * xj;
+                    match speed {
+                        Speed::Fast => kernels::outer_accumulate(&mut grads[k], post, u, x),
+                        Speed::Reference => {
+                            for (col, &xj) in grads[k].chunks_exact_mut(post).zip(x) {
+                                // A silent presynaptic unit adds exactly ±0: skipped (same values).
+                                if xj == 0.0 {
+                                    continue;
+                                }
+                                for (g, &ui) in col.iter_mut().zip(u) {
+                                    *g += ui * xj;
+                                }
+                            }
                         }
                     }
                 }
                 if !spec.populations[q].is_input && live[q] && read >= t0 as isize {
-                    transpose_matvec(w, &tape.ubar[pi], &mut tmp);
+                    tmp.clear();
+                    tmp.resize(w.pre_size, 0.0);
+                    match speed {
+                        Speed::Fast => {
+                            kernels::transpose_matvec(&w.wt, post, &tape.ubar[pi], &mut tmp)
+                        }
+                        Speed::Reference => {
+                            kernels::transpose_matvec_plain(&w.wt, post, &tape.ubar[pi], &mut tmp)
+                        }
+                    }
                     let rq = read as usize - t0;
                     let m = w.pre_size;
                     for (a, &v) in tape.abar[q][rq * m..(rq + 1) * m].iter_mut().zip(&tmp) {
@@ -371,35 +421,13 @@ pub fn gradients_over(
     }
 }
 
-/// `out_j = Σ_i W[i][j] v_i` for a pre-major weight (column `j` contiguous), each sum in increasing `i`
-/// (the order PyTorch's CPU kernel used for every fixture: bit-identical gradients on its activities).
-/// Eight columns are summed side by side so that the eight dependency chains overlap.
+/// `out = Wᵀ·v` for a projection (`out_j = Σ_i W[i][j] v_i`, each sum in increasing `i`: the order PyTorch's
+/// CPU kernel used for every fixture, bit-identical gradients on its activities); see
+/// [`kernels::transpose_matvec`].
 pub fn transpose_matvec(w: &Projection, v: &[f32], out: &mut Vec<f32>) {
     out.clear();
-    let post = w.post_size;
-    if post == 0 {
-        out.resize(w.pre_size, 0.0);
-        return;
-    }
-    let v = &v[..post];
-    let blocks = w.wt.chunks_exact(8 * post);
-    let rest = blocks.remainder();
-    for blk in blocks {
-        let mut acc = [0f32; 8];
-        for (i, &vi) in v.iter().enumerate() {
-            for (c, a) in acc.iter_mut().enumerate() {
-                *a += blk[c * post + i] * vi;
-            }
-        }
-        out.extend_from_slice(&acc);
-    }
-    for col in rest.chunks_exact(post) {
-        let mut acc = 0f32;
-        for (&wij, &vi) in col.iter().zip(v) {
-            acc += wij * vi;
-        }
-        out.push(acc);
-    }
+    out.resize(w.pre_size, 0.0);
+    kernels::transpose_matvec(&w.wt, w.post_size, v, out);
 }
 
 /// The seeds of `Backprop_DendriticLoss`'s loss `MSE(D_S, 0)` for source population `source` with forward

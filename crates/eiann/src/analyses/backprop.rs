@@ -8,7 +8,7 @@
 //! bits differ at the ulp level; for `b = 1` (the stochastic variant Figure 3 plots) the step is the
 //! `Backprop` rule's step exactly.
 
-use crate::adjoint::{gradients, mse_grad, sgd_step, Seed};
+use crate::adjoint::{gradients_over, mse_grad, sgd_step, support, Seed};
 use crate::analyses::angle::{ParamSet, PredictedUpdate};
 use crate::config::NetworkSpec;
 use crate::data::Split;
@@ -149,6 +149,7 @@ impl BackpropComparison {
             .iter()
             .map(|p| p.rule.requires_grad())
             .collect();
+        let live = support(spec, &wanted);
         let last = spec.forward_steps - 1;
         self.x.resize(n_in, 0.0);
         self.y.resize(n_out, 0.0);
@@ -180,12 +181,14 @@ impl BackpropComparison {
                 grad: &self.seed,
             }];
             let net = &mut self.net;
-            gradients(
+            // Only the populations a wanted gradient depends on (same bits as every population).
+            gradients_over(
                 &net.spec,
                 &net.projections,
                 &mut net.tape,
                 &seeds,
                 &wanted,
+                &live,
                 &mut self.grads,
             );
             for (k, s) in self.sums.iter_mut().enumerate() {

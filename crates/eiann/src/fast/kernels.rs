@@ -544,6 +544,116 @@ mod avx2 {
             }
         }
     }
+
+    /// Columns summed side by side by [`transpose_matvec`]: `NB` blocks of 8, one accumulator each.
+    const T_BLOCKS: usize = 4;
+
+    /// `out_j = Σ_i W[i][j] v_i` (see [`super::transpose_matvec`]): for each block of 8 columns, 8×8 tiles
+    /// (8 consecutive `i` of 8 columns) are loaded and transposed in registers, so that one register holds
+    /// `W[i][j..j+8]` for one `i`; it is multiplied by the broadcast `v_i` and added to the block's
+    /// accumulator, `i` ascending. Each lane therefore computes `(((0 + w₀v₀) + w₁v₁) + …)`, the plain
+    /// order; rows past the last full tile are added lane by lane, in order, at the end.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `wt.len() >= out.len() * post` and `v.len() >= post`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn transpose_matvec(wt: &[f32], post: usize, v: &[f32], out: &mut [f32]) {
+        debug_assert!(wt.len() >= out.len() * post && v.len() >= post);
+        let pre = out.len();
+        let full = post / LANES * LANES;
+        let mut j = 0;
+        // SAFETY (the calls below): AVX2 is enabled; every column read lies inside `wt` (checked above).
+        unsafe {
+            while j + T_BLOCKS * LANES <= pre {
+                columns::<T_BLOCKS>(wt, post, full, v, &mut out[j..j + T_BLOCKS * LANES], j);
+                j += T_BLOCKS * LANES;
+            }
+            while j + LANES <= pre {
+                columns::<1>(wt, post, full, v, &mut out[j..j + LANES], j);
+                j += LANES;
+            }
+        }
+        for (jj, o) in out.iter_mut().enumerate().skip(j) {
+            let col = &wt[jj * post..(jj + 1) * post];
+            let mut acc = 0f32;
+            for (&w, &vi) in col.iter().zip(&v[..post]) {
+                acc += w * vi;
+            }
+            *o = acc;
+        }
+    }
+
+    /// `NB × 8` columns starting at `j0` into `out` (`NB × 8` values); `full` = rows in whole tiles.
+    ///
+    /// # Safety
+    /// AVX2; columns `j0 .. j0 + NB·8` of `post` rows inside `wt`, `v.len() >= post`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn columns<const NB: usize>(
+        wt: &[f32],
+        post: usize,
+        full: usize,
+        v: &[f32],
+        out: &mut [f32],
+        j0: usize,
+    ) {
+        let base = wt.as_ptr();
+        let col = |b: usize, c: usize| j0 * post + (b * LANES + c) * post;
+        let mut acc = [_mm256_setzero_ps(); NB];
+        let mut i = 0;
+        while i < full {
+            for (b, a) in acc.iter_mut().enumerate() {
+                let mut x = [_mm256_setzero_ps(); 8];
+                for (c, xc) in x.iter_mut().enumerate() {
+                    // SAFETY: column `j0 + 8b + c`, rows `i .. i + 8 <= full <= post`, lies inside `wt`.
+                    *xc = unsafe { _mm256_loadu_ps(base.add(col(b, c) + i)) };
+                }
+                // 8×8 transpose: y[k] = (x[0][k], …, x[7][k]), i.e. W[i + k][j0 + 8b .. j0 + 8b + 8].
+                let t0 = _mm256_unpacklo_ps(x[0], x[1]);
+                let t1 = _mm256_unpackhi_ps(x[0], x[1]);
+                let t2 = _mm256_unpacklo_ps(x[2], x[3]);
+                let t3 = _mm256_unpackhi_ps(x[2], x[3]);
+                let t4 = _mm256_unpacklo_ps(x[4], x[5]);
+                let t5 = _mm256_unpackhi_ps(x[4], x[5]);
+                let t6 = _mm256_unpacklo_ps(x[6], x[7]);
+                let t7 = _mm256_unpackhi_ps(x[6], x[7]);
+                let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+                let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+                let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+                let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+                let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+                let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+                let y = [
+                    _mm256_permute2f128_ps::<0x20>(s0, s4),
+                    _mm256_permute2f128_ps::<0x20>(s1, s5),
+                    _mm256_permute2f128_ps::<0x20>(s2, s6),
+                    _mm256_permute2f128_ps::<0x20>(s3, s7),
+                    _mm256_permute2f128_ps::<0x31>(s0, s4),
+                    _mm256_permute2f128_ps::<0x31>(s1, s5),
+                    _mm256_permute2f128_ps::<0x31>(s2, s6),
+                    _mm256_permute2f128_ps::<0x31>(s3, s7),
+                ];
+                for (k, yk) in y.iter().enumerate() {
+                    *a = _mm256_add_ps(*a, _mm256_mul_ps(*yk, _mm256_set1_ps(v[i + k])));
+                }
+            }
+            i += LANES;
+        }
+        for (b, a) in acc.iter().enumerate() {
+            let mut lanes = [0f32; LANES];
+            // SAFETY: `lanes` holds 8 floats.
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), *a) };
+            for (c, l) in lanes.iter_mut().enumerate() {
+                let start = col(b, c);
+                for (&w, &vi) in wt[start + full..start + post].iter().zip(&v[full..post]) {
+                    *l += w * vi;
+                }
+            }
+            out[b * LANES..(b + 1) * LANES].copy_from_slice(&lanes);
+        }
+    }
 }
 
 /// `W[i][j] = fl(W[i][j] ± fl(lr · fl(a_i · b_j)))` for a pre-major matrix of `post` rows (minus when
@@ -624,6 +734,95 @@ fn outer_update_body(
                     *w = bound(*w + lr * (ai * bj));
                 }
             }
+        }
+    }
+}
+
+/// `out_j = Σ_i W[i][j] v_i` (`Wᵀ·v`, `out.len()` = the number of columns) for a bare pre-major matrix
+/// of `post` rows: column `j` is the contiguous `wt[j·post .. (j+1)·post]`, and each sum runs in
+/// increasing `i` from `+0`. The plain formula, the reference of [`transpose_matvec`].
+pub fn transpose_matvec_plain(wt: &[f32], post: usize, v: &[f32], out: &mut [f32]) {
+    if post == 0 {
+        out.fill(0.0);
+        return;
+    }
+    for (o, col) in out.iter_mut().zip(wt.chunks_exact(post)) {
+        let mut acc = 0f32;
+        for (&w, &vi) in col.iter().zip(&v[..post]) {
+            acc += w * vi;
+        }
+        *o = acc;
+    }
+}
+
+/// [`transpose_matvec_plain`]'s sums, faster and with the same bits: with AVX2, 8×8 tiles transposed
+/// in registers so 8 columns share one register (`avx2::transpose_matvec`, 32 columns side by side);
+/// otherwise 8 columns at a time in scalar registers, so that their dependency chains overlap.
+///
+/// # Panics
+/// When `wt` holds fewer than `out.len() × post` values or `v` fewer than `post`.
+pub fn transpose_matvec(wt: &[f32], post: usize, v: &[f32], out: &mut [f32]) {
+    if post == 0 {
+        out.fill(0.0);
+        return;
+    }
+    assert!(
+        wt.len() >= out.len() * post && v.len() >= post,
+        "transpose_matvec: {} weights, {} values for {} columns of {post} rows",
+        wt.len(),
+        v.len(),
+        out.len()
+    );
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2; the sizes were checked just above.
+        unsafe { avx2::transpose_matvec(wt, post, v, out) };
+        return;
+    }
+    let v = &v[..post];
+    let pre = out.len();
+    let blocks = wt[..pre * post].chunks_exact(8 * post);
+    let rest = blocks.remainder();
+    let mut o = 0;
+    for blk in blocks {
+        let mut acc = [0f32; 8];
+        for (i, &vi) in v.iter().enumerate() {
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a += blk[c * post + i] * vi;
+            }
+        }
+        out[o..o + 8].copy_from_slice(&acc);
+        o += 8;
+    }
+    for col in rest.chunks_exact(post) {
+        let mut acc = 0f32;
+        for (&wij, &vi) in col.iter().zip(v) {
+            acc += wij * vi;
+        }
+        out[o] = acc;
+        o += 1;
+    }
+}
+
+avx2_dispatch! {
+    /// `G[i][j] += u_i · x_j` over a pre-major gradient of `post` rows (each product rounded, then
+    /// added: no fused multiply-add), columns with `x_j == 0` skipped (they add exactly ±0). AVX2's
+    /// 8-lane registers when the CPU has them, the same bits either way.
+    pub fn outer_accumulate[](g: &mut [f32], post: usize, u: &[f32], x: &[f32]) => outer_accumulate_body
+}
+
+#[inline(always)]
+fn outer_accumulate_body(g: &mut [f32], post: usize, u: &[f32], x: &[f32]) {
+    if post == 0 {
+        return;
+    }
+    let u = &u[..post];
+    for (col, &xj) in g.chunks_exact_mut(post).zip(x) {
+        if xj == 0.0 {
+            continue;
+        }
+        for (gi, &ui) in col.iter_mut().zip(u) {
+            *gi += ui * xj;
         }
     }
 }
@@ -780,6 +979,62 @@ mod tests {
                         bits(&yp),
                         bits(&y),
                         "plain formula, post {post} pre {pre} batch {batch}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_products_equal_the_plain_formula_for_every_shape() {
+        // Rows around the 8×8 tile, columns around the 8- and 32-column blocks.
+        for post in [1, 3, 7, 8, 9, 15, 16, 17, 50, 64, 65, 500] {
+            for pre in [1, 5, 8, 9, 31, 32, 33, 40, 63, 64, 65, 130] {
+                let w = values(post * pre, (post * 977 + pre) as u64);
+                let v = values(post, (post * 13 + pre * 5) as u64);
+                let mut want = vec![7.0; pre];
+                transpose_matvec_plain(&w, post, &v, &mut want);
+                for j in 0..pre {
+                    let mut s = 0f32;
+                    for i in 0..post {
+                        s += w[j * post + i] * v[i];
+                    }
+                    assert_eq!(
+                        want[j].to_bits(),
+                        s.to_bits(),
+                        "plain, post {post} pre {pre} column {j}"
+                    );
+                }
+                let mut got = vec![7.0; pre];
+                transpose_matvec(&w, post, &v, &mut got);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "post {post} pre {pre}");
+            }
+        }
+        let mut out = vec![3.0; 4];
+        transpose_matvec(&[], 0, &[], &mut out);
+        assert_eq!(out, vec![0.0; 4]);
+    }
+
+    #[test]
+    fn outer_accumulate_adds_rounded_products() {
+        for (post, pre) in [(1, 1), (7, 3), (9, 17), (64, 5), (500, 40)] {
+            let u = values(post, post as u64);
+            let x = values(pre, 31 + pre as u64);
+            let g0 = values(post * pre, 5);
+            let mut g = g0.clone();
+            outer_accumulate(&mut g, post, &u, &x);
+            for j in 0..pre {
+                for i in 0..post {
+                    let want = if x[j] == 0.0 {
+                        g0[j * post + i]
+                    } else {
+                        g0[j * post + i] + u[i] * x[j]
+                    };
+                    assert_eq!(
+                        g[j * post + i].to_bits(),
+                        want.to_bits(),
+                        "post {post} pre {pre} ({i}, {j})"
                     );
                 }
             }

@@ -7,7 +7,7 @@
 //! | clamped input computed once | here (`input_drive`) | `W·x` of projections from the input population, constant during a phase | same kernel on the same inputs |
 //! | products of unchanged activities | [`reuse`] | supervised phase: interneuron products (SomaI → E, DendI → E), equal in all 15 steps | versions on activities |
 //! | stacked evaluation | [`stacks`] | all forward-phase projections from one population in one kernel call; populations the output does not depend on skipped | same sums, other outputs side by side |
-//! | SIMD kernels | [`kernels`] | gathered nonzero inputs, register tiles, AVX2 | same operations per element, same order |
+//! | SIMD kernels | [`kernels`] | gathered nonzero inputs, register tiles, AVX2; the adjoint's `Wᵀ·ū` by 8×8 tiles transposed in registers | same operations per element, same order |
 //! | fused clamps, incremental constraints | [`crate::constraints`], the rules | the clamp done in the update pass; only changed columns re-constrained | clamping is element-wise and idempotent |
 //! | dendritic states only where read | [`crate::rules::bp_like_2l`] | supervised phase: steps 1..14 are overwritten unread | nothing reads them |
 //!
