@@ -5,6 +5,7 @@ Usage (inside the venv made by notebooks/setup.sh):
 
     .venv/bin/python notebooks/run_notebooks.py notebooks/*.ipynb [--timeout 1800] [--jobs N]
     .venv/bin/python notebooks/run_notebooks.py --warm notebooks/*.ipynb   # only the `:dep` cells
+    .venv/bin/python notebooks/run_notebooks.py --cell-times NOTEBOOK       # also each cell's wall time
 
 For each notebook:
 
@@ -220,7 +221,7 @@ class StderrWatch:
 
 
 async def run_notebook(
-    path: Path, timeout: int, startup_timeout: int, warm_only: bool = False
+    path: Path, timeout: int, startup_timeout: int, warm_only: bool = False, cell_times: bool = False
 ) -> tuple[bool, list[str]]:
     nb = nbformat.read(path, as_version=4)
     if warm_only:
@@ -260,7 +261,11 @@ async def run_notebook(
             stderr = StderrWatch(client)
             for index, cell in enumerate(nb.cells):
                 stderr.cell = index
+                t_cell = time.perf_counter()
                 await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                if cell_times and cell.cell_type == "code":
+                    first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+                    print(f"    {path.name} cell {index}: {time.perf_counter() - t_cell:6.1f} s  {first}", flush=True)
                 stderr.attach_late(nb)
                 if problems(nb):
                     break  # a `?` error or panic answered "ok": stop here as for any failing cell
@@ -292,6 +297,7 @@ def main() -> int:
     ap.add_argument("--startup-timeout", type=int, default=120, help="kernel start timeout in seconds")
     ap.add_argument("--jobs", type=int, default=0, help="lanes run side by side (default 0: one per core)")
     ap.add_argument("--warm", action="store_true", help="run only the :dep cells, once per set of :dep lines")
+    ap.add_argument("--cell-times", action="store_true", help="print each code cell's wall time (not saved)")
     args = ap.parse_args()
 
     paths = [p.resolve() for p in args.notebooks]
@@ -309,7 +315,7 @@ def main() -> int:
         failed = 0
         for path in lane:
             t0 = time.perf_counter()
-            ok, messages = await run_notebook(path, args.timeout, args.startup_timeout, args.warm)
+            ok, messages = await run_notebook(path, args.timeout, args.startup_timeout, args.warm, args.cell_times)
             dt = time.perf_counter() - t0
             what = f"build folder {pool_name(path)} for {path.name}" if args.warm else path.name
             print(f"{'PASS' if ok else 'FAIL'} {what}  {dt:.1f} s", flush=True)
