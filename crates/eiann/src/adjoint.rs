@@ -387,15 +387,7 @@ fn recursion(
                     match speed {
                         Speed::Fast => kernels::outer_accumulate(&mut grads[k], post, u, x),
                         Speed::Reference => {
-                            for (col, &xj) in grads[k].chunks_exact_mut(post).zip(x) {
-                                // A silent presynaptic unit adds exactly ±0: skipped (same values).
-                                if xj == 0.0 {
-                                    continue;
-                                }
-                                for (g, &ui) in col.iter_mut().zip(u) {
-                                    *g += ui * xj;
-                                }
-                            }
+                            kernels::outer_accumulate_plain(&mut grads[k], post, u, x)
                         }
                     }
                 }

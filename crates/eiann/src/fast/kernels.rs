@@ -811,6 +811,12 @@ avx2_dispatch! {
     pub fn outer_accumulate[](g: &mut [f32], post: usize, u: &[f32], x: &[f32]) => outer_accumulate_body
 }
 
+/// [`outer_accumulate`] by the plain formula, never dispatched to AVX2 (the reference path's product; a
+/// silent presynaptic unit adds exactly ±0 and is skipped either way).
+pub fn outer_accumulate_plain(g: &mut [f32], post: usize, u: &[f32], x: &[f32]) {
+    outer_accumulate_body(g, post, u, x)
+}
+
 #[inline(always)]
 fn outer_accumulate_body(g: &mut [f32], post: usize, u: &[f32], x: &[f32]) {
     if post == 0 {
@@ -1024,6 +1030,14 @@ mod tests {
             let g0 = values(post * pre, 5);
             let mut g = g0.clone();
             outer_accumulate(&mut g, post, &u, &x);
+            let mut plain = g0.clone();
+            outer_accumulate_plain(&mut plain, post, &u, &x);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&g),
+                bits(&plain),
+                "plain formula, post {post} pre {pre}"
+            );
             for j in 0..pre {
                 for i in 0..post {
                     let want = if x[j] == 0.0 {
