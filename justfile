@@ -46,7 +46,7 @@ train: data
 # JupyterLab, the `rust` kernel (persistent build folders, notebooks/kernel/launch.py), MNIST, and each
 # notebook's crates compiled once in its kernel build folder
 setup: data
-    bash notebooks/setup.sh --warm -- "{{just_executable()}}" train
+    bash notebooks/setup.sh --warm
 
 # Start JupyterLab (from .venv) on notebooks/; kernels start in the notebook's folder and read notebooks/evcxr.toml
 lab: setup

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs the notebook toolchain; idempotent, and fast (a few seconds) when everything is in place.
 #
-#   bash notebooks/setup.sh [--warm] [-- COMMAND...]
+#   bash notebooks/setup.sh [--warm]
 #
 #   1. evcxr_jupyter (the Rust Jupyter kernel), pinned, via `cargo install --locked`, built in the
-#      background while the rest runs (COMMAND too: `just setup` passes `just train`, so the CLI build and
-#      the kernel build share the machine instead of waiting for each other);
+#      background while the rest runs;
 #   2. a Python venv at <repo>/.venv (git-ignored) with the pinned packages of notebooks/requirements.txt
 #      (JupyterLab, nbclient, pytest for the runner's tests, rust-just);
 #   3. the kernel spec `rust`, written into the venv (<repo>/.venv/share/jupyter/kernels/rust) so the
 #      venv's jupyter sees it without touching the user's Jupyter folders; it starts evcxr_jupyter through
 #      notebooks/kernel/launch.py, which gives each kernel a persistent build folder (see that file);
-#   4. with --warm: each distinct set of `:dep` lines of notebooks/*.ipynb runs once in its build folder, so
+#   4. with --warm: each distinct set of `:dep` lines of notebooks/*.ipynb gets its build folder compiled, so
 #      the first kernel start in JupyterLab finds its crates compiled (minutes on a fresh machine, seconds
-#      once done).
+#      once done). The crates are compiled by cargo alone (`launch.py --prebuild`) while evcxr_jupyter is
+#      still building, the two builds sharing the cores; then each `:dep` cell runs once in evcxr, which
+#      finds the crates fresh and compiles only its own small crate.
 # Needs only the Rust toolchain (cargo, rustc, a C linker) and python3 with venv. No Debian packages:
 # the figures embed their font (crates/eiann-plot/assets/fonts), so no fontconfig or system fonts are used.
 set -euo pipefail
@@ -26,12 +27,10 @@ venv="$repo/.venv"
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 
 warm=0
-alongside=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --warm) warm=1 ;;
-    --) shift; alongside=("$@"); break ;;
-    *) echo "setup.sh: unknown argument '$1' (expected --warm or -- COMMAND...)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown argument '$1' (expected --warm)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -39,7 +38,10 @@ done
 # 1. evcxr_jupyter, in the background. (It has no --version flag; cargo's install list records the version.)
 install_pid=""
 install_log="$(mktemp "${TMPDIR:-/tmp}/evcxr-install.XXXXXX")"
-trap 'rm -f "$install_log"' EXIT
+prebuild_log="$(mktemp "${TMPDIR:-/tmp}/eiann-prebuild.XXXXXX")"
+prebuild_pid=""
+# On an early exit, stop the background prebuild too (evcxr's build is left to finish or fail on its own).
+trap '[ -n "$prebuild_pid" ] && kill "$prebuild_pid" 2>/dev/null; rm -f "$install_log" "$prebuild_log"' EXIT
 if cargo install --list | grep -qx "evcxr_jupyter v${EVCXR_VERSION}:"; then
     echo "evcxr_jupyter ${EVCXR_VERSION}: already installed"
 else
@@ -49,6 +51,13 @@ else
     cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION" --config 'profile.release.opt-level=1' \
         >"$install_log" 2>&1 &
     install_pid=$!
+fi
+
+# 4a. With --warm: the kernels' crates, compiled by cargo while evcxr_jupyter builds (a few seconds when done).
+if [ "$warm" = 1 ]; then
+    echo "kernel build folders: compiling the notebooks' crates with cargo (log $prebuild_log) ..."
+    python3 "$here/kernel/launch.py" --prebuild "$here"/*.ipynb >"$prebuild_log" 2>&1 &
+    prebuild_pid=$!
 fi
 
 # 2. Python venv with pinned packages (reinstalled only when requirements.txt changes).
@@ -64,11 +73,6 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     echo "$want" >"$stamp"
 else
     echo "venv: requirements up to date"
-fi
-
-# The caller's command (e.g. `just train`), while evcxr_jupyter builds.
-if [ ${#alongside[@]} -gt 0 ]; then
-    "${alongside[@]}"
 fi
 
 if [ -n "$install_pid" ]; then
@@ -108,7 +112,18 @@ if ! "$venv/bin/jupyter" kernelspec list | grep -qE "^[[:space:]]+rust[[:space:]
 fi
 echo "ready: kernel 'rust' (evcxr_jupyter ${EVCXR_VERSION} via notebooks/kernel/launch.py) in $venv"
 
-# 4. Warm build folders.
+# 4b. Warm build folders: each `:dep` cell once in evcxr. A failed prebuild is not fatal (evcxr compiles
+# whatever is missing), but its output is shown.
+if [ -n "$prebuild_pid" ]; then
+    if wait "$prebuild_pid"; then
+        prebuild_pid=""
+        grep -E "^prebuild:" "$prebuild_log" || true
+    else
+        prebuild_pid=""
+        echo "warning: the cargo prebuild of the kernel build folders failed; evcxr compiles them instead:" >&2
+        tail -n 30 "$prebuild_log" >&2
+    fi
+fi
 if [ "$warm" = 1 ]; then
     "$venv/bin/python" "$here/run_notebooks.py" --warm "$here"/*.ipynb
 fi

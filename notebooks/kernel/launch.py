@@ -25,11 +25,20 @@ The toolchain's target libdir goes onto LD_LIBRARY_PATH: evcxr links cell code a
 relative RUNPATH that breaks when the build folder and ~/.rustup share a prefix (as ~/.cache does).
 
 `python launch.py --print-folder NOTEBOOK` prints the folder name a notebook's kernels use (for tools).
+
+`python launch.py --prebuild NOTEBOOK...` compiles each notebook's `:dep` crates into the first slot of its
+pool with cargo alone, before evcxr_jupyter exists (notebooks/setup.sh runs it while evcxr_jupyter builds,
+so the two builds share the cores). It writes the manifest evcxr writes (same `[profile.dev]`, the
+notebooks' evcxr.toml opt_level, the `:dep` lines with paths made absolute) and runs cargo as evcxr does
+(`build --target <host>`, CARGO_TARGET_DIR=target, RUSTFLAGS=-Cprefer-dynamic, the rustc `rustup which
+rustc` names), so cargo's fingerprints of the dependencies match and the kernel's first `:dep` cell only
+compiles its own small crate. A slot already built, or held by a kernel, is left alone.
 """
 
 from __future__ import annotations
 
 import fcntl
+import re
 import hashlib
 import json
 import os
@@ -192,12 +201,149 @@ def evcxr_binary() -> str:
     return found
 
 
+# evcxr 0.22's manifest of a build folder (module.rs, get_cargo_toml_contents), with its opt_level and the
+# `:dep` lines filled in. Only the profile and the dependencies decide the dependencies' fingerprints.
+EVCXR_MANIFEST = """
+[package]
+name = "ctx"
+version = "1.0.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[profile.dev]
+opt-level = {opt_level}
+debug = false
+strip = "debuginfo"
+rpath = true
+lto = false
+debug-assertions = true
+codegen-units = 16
+panic = 'unwind'
+incremental = true
+overflow-checks = true
+
+[dependencies]
+{deps}
+"""
+
+DEP_LINE = re.compile(r"^:dep\s+([A-Za-z0-9_-]+)\s*=\s*(\{.*\}|\"[^\"]*\")\s*$")
+PATH_KEY = re.compile(r'path\s*=\s*"([^"]*)"')
+
+
+class PrebuildError(Exception):
+    pass
+
+
+def manifest_dependencies(notebook: Path) -> str:
+    """The `[dependencies]` lines evcxr writes for the notebook's `:dep` lines (paths relative to its folder)."""
+    out = []
+    for line in dep_lines(notebook).splitlines():
+        m = DEP_LINE.match(line)
+        if m is None:
+            raise PrebuildError(f"{notebook}: cannot prebuild `{line}` (expected `:dep NAME = {{ ... }}` or `= \"VERSION\"`)")
+        name, spec = m.groups()
+        spec = PATH_KEY.sub(lambda p: f'path = "{(notebook.parent / p.group(1)).resolve()}"', spec)
+        out.append(f"{name} = {spec}\n")
+    if not out:
+        raise PrebuildError(f"{notebook}: no `:dep` lines")
+    return "".join(out)
+
+
+def evcxr_opt_level(notebook: Path) -> str:
+    """opt_level of the evcxr.toml in the notebook's folder (the kernel's working directory), else evcxr's 2."""
+    path = notebook.parent / "evcxr.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return "2"
+    except OSError as e:
+        raise PrebuildError(f"{path}: {e}") from e
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # older Pythons: the one key, by pattern
+        m = re.search(r'^\s*opt_level\s*=\s*"?([0-3sz])"?\s*(#.*)?$', text, re.M)
+        return m.group(1) if m else "2"
+    try:
+        return str(tomllib.loads(text).get("evcxr", {}).get("opt_level", "2"))
+    except tomllib.TOMLDecodeError as e:
+        raise PrebuildError(f"{path}: {e}") from e
+
+
+def rust_tool(name: str) -> str:
+    """The tool evcxr runs: `rustup which NAME` when rustup answers, else NAME on PATH (as evcxr chooses)."""
+    try:
+        out = subprocess.run(["rustup", "which", name], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except OSError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise PrebuildError(f"{name} not found (rustup which {name} failed and it is not on PATH)")
+    return found
+
+
+def host_target(rustc: str) -> str:
+    out = subprocess.run([rustc, "-vV"], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith("host: "):
+            return line.removeprefix("host: ").strip()
+    raise PrebuildError(f"`{rustc} -vV` printed no host line: {out.stderr.strip()}")
+
+
+def prebuild(notebooks: list[Path]) -> int:
+    """Compile each distinct `:dep` set of `notebooks` into slot 0 of its pool; 0 when all are built."""
+    root = cache_root()
+    write_cargo_config(root)
+    by_pool = {pool_name(nb): nb for nb in notebooks}
+    failed = 0
+    for pool, notebook in by_pool.items():
+        folder = root / f"{pool}-0"
+        try:
+            deps = manifest_dependencies(notebook)
+            opt_level = evcxr_opt_level(notebook)
+            cargo, rustc = rust_tool("cargo"), rust_tool("rustc")
+            target = host_target(rustc)
+        except PrebuildError as e:
+            print(f"prebuild: skipped {pool} ({e}); its first kernel compiles the crates", file=sys.stderr)
+            continue
+        if is_warm(folder):
+            print(f"prebuild: {folder} already built", file=sys.stderr)
+            continue
+        lock = try_lock(folder)
+        if lock is None:
+            print(f"prebuild: {folder} is in use by a kernel; left alone", file=sys.stderr)
+            continue
+        with lock:
+            (folder / "src").mkdir(parents=True, exist_ok=True)
+            (folder / "src" / "lib.rs").write_text("", encoding="utf-8")
+            (folder / ".cargo").mkdir(exist_ok=True)
+            (folder / ".cargo" / "config.toml").write_text("\n[net]\noffline = false\n", encoding="utf-8")
+            (folder / "Cargo.toml").write_text(EVCXR_MANIFEST.format(opt_level=opt_level, deps=deps), encoding="utf-8")
+            env = dict(os.environ, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target", RUSTC=rustc,
+                       RUSTFLAGS="-Cprefer-dynamic")
+            print(f"prebuild: compiling the crates of {notebook.name} into {folder} ...", file=sys.stderr, flush=True)
+            t0 = time.monotonic()
+            rc = subprocess.run([cargo, "build", "--target", target], cwd=folder, env=env).returncode
+            if rc != 0:
+                failed += 1
+                print(f"prebuild: cargo failed in {folder} (exit {rc}); its first kernel will retry", file=sys.stderr)
+            else:
+                print(f"prebuild: {folder} built in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> None:
     if len(argv) == 3 and argv[1] == "--print-folder":
         print(pool_name(Path(argv[2]).resolve()))
         return
+    if len(argv) >= 3 and argv[1] == "--prebuild":
+        sys.exit(prebuild([Path(a).resolve() for a in argv[2:]]))
     if len(argv) != 2:
-        sys.exit("usage: launch.py CONNECTION_FILE | --print-folder NOTEBOOK")
+        sys.exit("usage: launch.py CONNECTION_FILE | --print-folder NOTEBOOK | --prebuild NOTEBOOK...")
     connection_file = argv[1]
     evcxr = evcxr_binary()
     env = dict(os.environ)
