@@ -51,6 +51,7 @@
 
 use crate::config::{Activation, Compartment, Direction, NetworkSpec};
 use crate::error::{Error, Result};
+use crate::fast::kernels::Bounds;
 use crate::fast::{kernels, Speed};
 use crate::network::{Network, Projection};
 
@@ -215,10 +216,18 @@ pub(crate) fn descend(
             grads,
         ),
     }
+    // Inside a training step on the fast path the weight bounds are applied in the SGD pass and the
+    // constraint pass skips the clamp: clamping is element-wise and idempotent, and nothing changes or
+    // reads these weights between the step and the constraint pass, so the bits after the pass are
+    // those of `sgd_step` then the clamp.
     for (k, ps) in net.spec.projections.iter().enumerate() {
         if let (true, Some(lr)) = (wanted[k], ps.rule.learning_rate()) {
-            sgd_step(&mut net.projections[k].wt, &grads[k], lr);
-            net.projections[k].changes.mark_all();
+            let clamp = net.fast.fused_sgd_clamp(ps.weight_bounds);
+            let p = &mut net.projections[k];
+            let was_clean = p.changes.is_clean();
+            sgd_step_clamped(&mut p.wt, &grads[k], lr, clamp);
+            p.changes.mark_all();
+            p.changes.set_clamped(was_clean && clamp.is_some());
         }
     }
 }
@@ -465,32 +474,79 @@ pub fn mse_grad(output: &[f32], target: &[f32], out: &mut Vec<f32>) {
 /// `torch.optim.SGD.step` (defaults) on a weight: `w ← fl(w + fl(−lr)·g)`, one rounding (a fused
 /// multiply-add; with the CPU's FMA instructions when it has them, same bits either way).
 pub fn sgd_step(w: &mut [f32], g: &[f32], lr: f64) {
+    sgd_step_clamped(w, g, lr, None)
+}
+
+/// [`sgd_step`], then, with `clamp`, the clamp of the weight bounds ([`Bounds::apply`]) in the same
+/// pass: the bits of `sgd_step` followed by [`Bounds::apply_all`].
+pub fn sgd_step_clamped(w: &mut [f32], g: &[f32], lr: f64, clamp: Option<Bounds>) {
     let alpha = (-lr) as f32;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports FMA (checked just above).
-        unsafe { sgd_fma(w, g, alpha) };
+    if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports FMA and AVX2 (checked just above).
+        unsafe { sgd_fma(w, g, alpha, clamp) };
         return;
     }
-    sgd_body(w, g, alpha)
+    sgd_body(w, g, alpha, clamp)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma,avx2")]
-unsafe fn sgd_fma(w: &mut [f32], g: &[f32], alpha: f32) {
-    sgd_body(w, g, alpha)
+unsafe fn sgd_fma(w: &mut [f32], g: &[f32], alpha: f32, clamp: Option<Bounds>) {
+    sgd_body(w, g, alpha, clamp)
 }
 
 #[inline(always)]
-fn sgd_body(w: &mut [f32], g: &[f32], alpha: f32) {
-    for (w, &g) in w.iter_mut().zip(g) {
-        *w = g.mul_add(alpha, *w);
+fn sgd_body(w: &mut [f32], g: &[f32], alpha: f32, clamp: Option<Bounds>) {
+    match clamp {
+        None => {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w = g.mul_add(alpha, *w);
+            }
+        }
+        Some(c) => {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w = c.apply(g.mul_add(alpha, *w));
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The clamp fused into the SGD pass gives the bits of the step followed by the clamp, on the FMA
+    /// path and the portable one.
+    #[test]
+    fn sgd_with_clamp_equals_sgd_then_clamp() {
+        let w0: Vec<f32> = (0..203)
+            .map(|i| ((i * 7919) % 61) as f32 / 30.0 - 1.0)
+            .collect();
+        let g: Vec<f32> = (0..203)
+            .map(|i| ((i * 31) % 17) as f32 / 4.0 - 2.0)
+            .collect();
+        for bounds in [
+            (Some(0.0), None),
+            (None, Some(0.0)),
+            (Some(-0.25), Some(0.5)),
+        ] {
+            let clamp = Bounds::of(bounds);
+            let mut apart = w0.clone();
+            sgd_step(&mut apart, &g, 0.3);
+            clamp.unwrap().apply_all(&mut apart);
+            let mut fused = w0.clone();
+            sgd_step_clamped(&mut fused, &g, 0.3, clamp);
+            let mut portable = w0.clone();
+            sgd_body(&mut portable, &g, (-0.3f64) as f32, clamp);
+            let bits = |w: &[f32]| w.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fused), bits(&apart), "{bounds:?}");
+            assert_eq!(bits(&portable), bits(&apart), "{bounds:?}");
+            assert!(apart
+                .iter()
+                .any(|&v| v == clamp.unwrap().lo || v == clamp.unwrap().hi));
+        }
+    }
 
     #[test]
     fn sgd_rounds_once() {

@@ -34,7 +34,8 @@ pub struct Projection {
 pub(crate) struct ChangeSet {
     all: bool,
     cols: Vec<u32>,
-    /// The changed columns are already within the projection's bounds (clamped by the update).
+    /// The changed weights (every weight after `mark_all`) are already within the projection's bounds
+    /// (clamped by the update).
     clamped: bool,
 }
 
@@ -58,11 +59,12 @@ impl ChangeSet {
         self.cols.clear();
         self.clamped = false;
     }
-    /// Whether the changed columns are known to lie within the projection's bounds already.
+    /// Whether the changed weights are known to lie within the projection's bounds already; call it
+    /// after marking the update's changes (marking resets it only through `mark_all` and `clear`).
     pub(crate) fn set_clamped(&mut self, clamped: bool) {
-        self.clamped = clamped && !self.all;
+        self.clamped = clamped;
     }
-    /// The changed columns lie within the projection's bounds already (no clamp needed).
+    /// The changed weights lie within the projection's bounds already (no clamp needed).
     pub(crate) fn is_clamped(&self) -> bool {
         self.clamped
     }

@@ -153,7 +153,10 @@ impl Network {
         }
         let loss = mse_loss(self.forward(input, None)?, target);
         self.update_forward_state(None)?;
-        self.backward(target, false, None)?;
+        self.fast.constraint_pass_follows = true;
+        let backward = self.backward(target, false, None);
+        self.fast.constraint_pass_follows = false;
+        backward?;
         self.step_rules();
         self.constrain_changed();
         Ok(loss)

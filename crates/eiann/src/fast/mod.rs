@@ -73,6 +73,11 @@ pub(crate) struct FastPath {
     /// Whether every weight satisfied its bounds and constraints after the last constraint pass (false
     /// after loading weights), so that the next pass may treat only changed columns.
     pub(crate) fully_constrained: bool,
+    /// Set by [`crate::Network::train_step`] around its supervised phase: the constraint pass follows
+    /// the autograd rules' optimizer steps with nothing reading those weights in between, so their SGD
+    /// pass may clamp ([`FastPath::fused_sgd_clamp`]). A caller of [`crate::Network::backward`] alone
+    /// sees EIANN's weights before `constrain_weights_and_biases`.
+    pub(crate) constraint_pass_follows: bool,
     /// Products computed fresh (one buffer, reused).
     scratch: Vec<f32>,
 }
@@ -99,6 +104,7 @@ impl FastPath {
             products: ProductCache::new(spec.projections.len()),
             stacks: None,
             fully_constrained: false,
+            constraint_pass_follows: false,
             scratch: vec![0.0; max],
         }
     }
@@ -129,6 +135,16 @@ impl FastPath {
         } else {
             None
         }
+    }
+
+    /// The clamp the autograd rules may fuse into their SGD pass: [`FastPath::fused_clamp`] while
+    /// [`crate::Network::train_step`] runs the supervised phase, else `None`.
+    pub(crate) fn fused_sgd_clamp(
+        &self,
+        bounds: (Option<f64>, Option<f64>),
+    ) -> Option<kernels::Bounds> {
+        self.fused_clamp(bounds)
+            .filter(|_| self.constraint_pass_follows)
     }
 
     /// Whether the constraint pass may touch only the weights that changed.
