@@ -42,14 +42,22 @@ prebuild_log="$(mktemp "${TMPDIR:-/tmp}/eiann-prebuild.XXXXXX")"
 prebuild_pid=""
 # On an early exit, stop the background prebuild too (evcxr's build is left to finish or fail on its own).
 trap '[ -n "$prebuild_pid" ] && kill "$prebuild_pid" 2>/dev/null; rm -f "$install_log" "$prebuild_log"' EXIT
-if cargo install --list | grep -qx "evcxr_jupyter v${EVCXR_VERSION}:"; then
+listed=0
+cargo install --list | grep -qx "evcxr_jupyter v${EVCXR_VERSION}:" && listed=1
+if [ "$listed" = 1 ] && [ -x "$cargo_bin/evcxr_jupyter" ]; then
     echo "evcxr_jupyter ${EVCXR_VERSION}: already installed"
 else
+    # Listed by cargo but the binary is gone (deleted by hand, a cleaned ~/.cargo/bin): reinstall over the record.
+    force=()
+    if [ "$listed" = 1 ]; then
+        echo "evcxr_jupyter ${EVCXR_VERSION}: cargo lists it but $cargo_bin/evcxr_jupyter is missing; reinstalling"
+        force=(--force)
+    fi
     echo "evcxr_jupyter ${EVCXR_VERSION}: building with cargo in the background (several minutes on 2 cores; log $install_log) ..."
     # opt-level 1 instead of release's 3: the kernel's own work per cell (parsing, rust-analyzer's type of each
     # new variable) stays small beside rustc's, and the build, the longest step of a fresh `just figures`, is shorter.
     cargo install evcxr_jupyter --locked --version "$EVCXR_VERSION" --config 'profile.release.opt-level=1' \
-        >"$install_log" 2>&1 &
+        "${force[@]}" >"$install_log" 2>&1 &
     install_pid=$!
 fi
 
@@ -84,7 +92,13 @@ if [ -n "$install_pid" ]; then
     echo "evcxr_jupyter ${EVCXR_VERSION}: installed"
 fi
 evcxr="$cargo_bin/evcxr_jupyter"
-[ -x "$evcxr" ] || evcxr="$(command -v evcxr_jupyter)"
+if [ ! -x "$evcxr" ]; then
+    evcxr="$(command -v evcxr_jupyter || true)"
+    if [ -z "$evcxr" ]; then
+        echo "error: evcxr_jupyter is neither at $cargo_bin/evcxr_jupyter nor on PATH after the install step" >&2
+        exit 1
+    fi
+fi
 
 # 3. Kernel spec inside the venv. evcxr_jupyter --install writes to $JUPYTER_PATH/kernels/rust when
 # JUPYTER_PATH is set (else to the user's data dir); its argv is then replaced by the launcher.
